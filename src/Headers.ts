@@ -1,0 +1,149 @@
+/**
+ * An ordered, case-insensitive multi-map of header fields that keeps each name as it was sent.
+ *
+ * Iterating yields `[name, value]` pairs in the order received. Lookups ignore case; `get` joins
+ * repeated fields with `", "` as RFC 9110 §5.3 allows (and as Python's `getheader` does).
+ *
+ * Internally the fields stay in the flat `[name0, value0, name1, value1, ...]` array the parser
+ * produced; a lower-cased index is built only when a lookup needs it.
+ *
+ * @example
+ * ```ts
+ * import { Headers } from "effect-http1"
+ *
+ * const h = Headers.fromPairs([["Set-Cookie", "a=1"], ["set-cookie", "b=2"]])
+ * h.get("SET-COOKIE")    // "a=1, b=2"
+ * h.getAll("set-cookie") // ["a=1", "b=2"]
+ * [...h]                 // [["Set-Cookie", "a=1"], ["set-cookie", "b=2"]]
+ * ```
+ * @since 0.1.0
+ */
+export class Headers implements Iterable<readonly [string, string]> {
+  /** Flat `[name, value, name, value, ...]`, names as sent. */
+  readonly raw: ReadonlyArray<string>
+  private index: Map<string, Array<string>> | undefined
+
+  private constructor(raw: ReadonlyArray<string>) {
+    this.raw = raw
+  }
+
+  /** Number of fields (repeated names counted each time). */
+  get size(): number {
+    return this.raw.length >>> 1
+  }
+
+  private lookup(): Map<string, Array<string>> {
+    if (this.index !== undefined) return this.index
+    const index = new Map<string, Array<string>>()
+    const raw = this.raw
+    for (let i = 0; i < raw.length; i += 2) {
+      const key = raw[i]!.toLowerCase()
+      const list = index.get(key)
+      if (list === undefined) index.set(key, [raw[i + 1]!])
+      else list.push(raw[i + 1]!)
+    }
+    this.index = index
+    return index
+  }
+
+  /** The value of `name`, repeated fields joined with `", "`; `undefined` when absent. */
+  get(name: string): string | undefined {
+    const list = this.lookup().get(name.toLowerCase())
+    if (list === undefined) return undefined
+    return list.length === 1 ? list[0] : list.join(", ")
+  }
+
+  /** Every value of `name`, in order received. */
+  getAll(name: string): ReadonlyArray<string> {
+    return this.lookup().get(name.toLowerCase()) ?? []
+  }
+
+  /** Whether a field called `name` (any case) is present. */
+  has(name: string): boolean {
+    return this.lookup().has(name.toLowerCase())
+  }
+
+  /** `[name, value]` pairs in the order received, names as sent. */
+  pairs(): Array<[string, string]> {
+    const out: Array<[string, string]> = []
+    for (let i = 0; i < this.raw.length; i += 2) out.push([this.raw[i]!, this.raw[i + 1]!])
+    return out
+  }
+
+  /** Field names in the order received (repeats included). */
+  keys(): Array<string> {
+    const out: Array<string> = []
+    for (let i = 0; i < this.raw.length; i += 2) out.push(this.raw[i]!)
+    return out
+  }
+
+  /** A plain object keyed by lower-cased name; repeated fields joined with `", "`. */
+  toRecord(): Record<string, string> {
+    const out: Record<string, string> = {}
+    for (const [k, v] of this.lookup()) out[k] = v.length === 1 ? v[0]! : v.join(", ")
+    return out
+  }
+
+  *[Symbol.iterator](): Iterator<readonly [string, string]> {
+    const raw = this.raw
+    for (let i = 0; i < raw.length; i += 2) yield [raw[i]!, raw[i + 1]!] as const
+  }
+
+  toString(): string {
+    let s = ""
+    for (let i = 0; i < this.raw.length; i += 2) s += `${this.raw[i]}: ${this.raw[i + 1]}\r\n`
+    return s
+  }
+
+  toJSON(): Array<[string, string]> {
+    return this.pairs()
+  }
+
+  /** Wraps a flat `[name, value, ...]` array without copying it (the caller gives it up). */
+  static fromRaw(raw: ReadonlyArray<string>): Headers {
+    return new Headers(raw)
+  }
+
+  /** Builds headers from `[name, value]` pairs. */
+  static fromPairs(pairs: Iterable<readonly [string, string]>): Headers {
+    const raw: Array<string> = []
+    for (const [k, v] of pairs) raw.push(k, v)
+    return new Headers(raw)
+  }
+
+  /** Builds headers from a record (or a `[name, value]` iterable). */
+  static from(input: HeadersInput | undefined): Headers {
+    if (input === undefined) return Headers.empty
+    if (input instanceof Headers) return input
+    if (isIterable(input)) return Headers.fromPairs(input)
+    const raw: Array<string> = []
+    for (const k of Object.keys(input)) {
+      const v = input[k]
+      if (v === undefined) continue
+      if (typeof v === "string") raw.push(k, v)
+      else for (const item of v) raw.push(k, item)
+    }
+    return new Headers(raw)
+  }
+
+  /** No fields. */
+  static readonly empty: Headers = new Headers([])
+}
+
+/** What APIs taking headers accept: pairs, a record (arrays for repeats), or {@link Headers}. */
+export type HeadersInput =
+  | Iterable<readonly [string, string]>
+  | Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
+  | Headers
+
+const isIterable = (u: unknown): u is Iterable<readonly [string, string]> =>
+  typeof u === "object" && u !== null && Symbol.iterator in u
+
+/** Builds headers from `[name, value]` pairs. */
+export const fromPairs = Headers.fromPairs
+/** Builds headers from pairs, a record, or {@link Headers}. */
+export const from = Headers.from
+/** Wraps a flat `[name, value, ...]` array. */
+export const fromRaw = Headers.fromRaw
+/** No fields. */
+export const empty = Headers.empty

@@ -1,0 +1,467 @@
+/**
+ * Every failure effect-http1 can report, one `Data.TaggedError` class per failure, their union
+ * {@link Http1Error}, and predicates over groups of them.
+ *
+ * Users branch with `Effect.catchTag("IncompleteRead", ...)`; the `_tag` values are part of the
+ * public contract. Each class carries the fields a handler needs to act, and a readable `message`
+ * that names the host, port and what was seen.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Http1Error } from "effect-http1"
+ *
+ * const body = res.read().pipe(
+ *   Effect.catchTag("IncompleteRead", (e) => Effect.succeed(e.partial))
+ * )
+ * ```
+ * @since 0.1.0
+ */
+import { Data } from "effect"
+
+/** Where a connection-level failure happened; attached to errors raised on a live connection. */
+export interface ConnectionContext {
+  readonly method?: string | undefined
+  readonly host?: string | undefined
+  readonly port?: number | undefined
+  /** true when the failure happened on a connection that had already served a response. */
+  readonly reusedConnection?: boolean | undefined
+}
+
+const where = (c: ConnectionContext): string => {
+  const parts: Array<string> = []
+  if (c.method !== undefined) parts.push(c.method)
+  if (c.host !== undefined) parts.push(c.port !== undefined ? `${hostForMessage(c.host)}:${c.port}` : c.host)
+  if (c.reusedConnection === true) parts.push("(reused connection)")
+  return parts.length === 0 ? "" : ` [${parts.join(" ")}]`
+}
+
+const hostForMessage = (host: string) => (host.includes(":") && !host.startsWith("[") ? `[${host}]` : host)
+
+/** Renders up to 64 bytes of what the peer sent, for error messages. */
+export const showBytes = (bytes: string | Uint8Array | undefined, max = 64): string => {
+  if (bytes === undefined) return "<nothing>"
+  let s = ""
+  const n = Math.min(bytes.length, max)
+  for (let i = 0; i < n; i++) {
+    const c = typeof bytes === "string" ? bytes.charCodeAt(i) : bytes[i]!
+    if (c === 0x0d) s += "\\r"
+    else if (c === 0x0a) s += "\\n"
+    else if (c === 0x09) s += "\\t"
+    else if (c === 0x5c) s += "\\\\"
+    else if (c < 0x20 || c >= 0x7f) s += "\\x" + c.toString(16).padStart(2, "0")
+    else s += String.fromCharCode(c)
+  }
+  return JSON.stringify(s).slice(1, -1).replace(/\\\\/g, "\\") + (bytes.length > max ? `... (${bytes.length} bytes)` : "")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Caller errors: what we refuse to send
+// ---------------------------------------------------------------------------------------------
+
+/** A URL, port, or request target we refuse: bad syntax, bad port, control characters or whitespace. */
+export class InvalidURL extends Data.TaggedError("InvalidURL")<{
+  readonly url: string
+  readonly reason: string
+}> {
+  override get message() {
+    return `Invalid URL ${JSON.stringify(this.url)}: ${this.reason}`
+  }
+}
+
+/** A request method with characters outside the RFC 9110 token grammar. */
+export class InvalidMethod extends Data.TaggedError("InvalidMethod")<{
+  readonly method: string
+}> {
+  override get message() {
+    return `Invalid method ${JSON.stringify(this.method)}: methods must be RFC 9110 tokens`
+  }
+}
+
+/**
+ * A header field that would break the message: a name outside the token grammar, or a value with
+ * CR, LF, NUL or another control character. `side` says whether we refused to send it
+ * (`"request"`) or the server sent it (`"response"`); trailers follow the same rules.
+ */
+export class InvalidHeader extends Data.TaggedError("InvalidHeader")<{
+  readonly side: "request" | "response"
+  readonly name: string
+  readonly value?: string | undefined
+  readonly reason: string
+} & ConnectionContext> {
+  override get message() {
+    const v = this.value === undefined ? "" : `: ${showBytes(this.value)}`
+    return `Invalid ${this.side} header ${showBytes(this.name)}${v} (${this.reason})${where(this)}`
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Improper connection state (http.client's ImproperConnectionState family)
+// ---------------------------------------------------------------------------------------------
+
+/** The connection is closed and cannot reopen automatically (e.g. `send` before `request`). */
+export class NotConnected extends Data.TaggedError("NotConnected")<{
+  readonly reason: string
+} & ConnectionContext> {
+  override get message() {
+    return `Not connected: ${this.reason}${where(this)}`
+  }
+}
+
+/** A request was started while another one is still in progress on the connection. */
+export class CannotSendRequest extends Data.TaggedError("CannotSendRequest")<{
+  readonly state: string
+} & ConnectionContext> {
+  override get message() {
+    return `Cannot send request: connection state is ${this.state}${where(this)}`
+  }
+}
+
+/** A header was added after the header block was finished (or before a request line). */
+export class CannotSendHeader extends Data.TaggedError("CannotSendHeader")<{
+  readonly state: string
+} & ConnectionContext> {
+  override get message() {
+    return `Cannot send header: connection state is ${this.state}${where(this)}`
+  }
+}
+
+/** `getResponse` was called before a request was sent, or while a previous response is unread. */
+export class ResponseNotReady extends Data.TaggedError("ResponseNotReady")<{
+  readonly state: string
+} & ConnectionContext> {
+  override get message() {
+    return `Response not ready: connection state is ${this.state}${where(this)}`
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transport errors
+// ---------------------------------------------------------------------------------------------
+
+/** The connection could not be established: refused, unreachable, DNS failure. */
+export class ConnectError extends Data.TaggedError("ConnectError")<{
+  readonly host: string
+  readonly port: number
+  readonly cause: unknown
+  /** The system error code when there is one (`ECONNREFUSED`, `ENOTFOUND`, ...). */
+  readonly code?: string | undefined
+}> {
+  override get message() {
+    const detail = this.cause instanceof Error ? this.cause.message : String(this.cause)
+    return `Cannot connect to ${hostForMessage(this.host)}:${this.port}: ${detail}`
+  }
+}
+
+/** Which wait ran out: connect, a write, the response head, between body bytes, or the whole exchange. */
+export type TimeoutPhase = "connect" | "write" | "headers" | "body" | "total"
+
+/** A timeout fired. `phase` says which wait ran out. */
+export class TimeoutError extends Data.TaggedError("TimeoutError")<{
+  readonly phase: TimeoutPhase
+  /** The limit in milliseconds. */
+  readonly timeoutMs: number
+  /** Response bytes seen before the timeout, if any. */
+  readonly bytesReceived?: number | undefined
+} & ConnectionContext> {
+  override get message() {
+    return `Timed out after ${this.timeoutMs} ms waiting for ${phaseText[this.phase]}${where(this)}`
+  }
+}
+const phaseText: Record<TimeoutPhase, string> = {
+  connect: "the connection",
+  write: "the request to be written",
+  headers: "the response head",
+  body: "response body bytes",
+  total: "the whole exchange"
+}
+
+/** The TLS handshake or certificate verification failed. */
+export class TlsError extends Data.TaggedError("TlsError")<{
+  readonly host: string
+  readonly port: number
+  readonly reason: string
+  /** node:tls / OpenSSL code, e.g. `DEPTH_ZERO_SELF_SIGNED_CERT`, `ERR_TLS_CERT_ALTNAME_INVALID`. */
+  readonly code?: string | undefined
+  readonly cause?: unknown
+}> {
+  override get message() {
+    return `TLS failure with ${hostForMessage(this.host)}:${this.port}: ${this.reason}${this.code ? ` (${this.code})` : ""}`
+  }
+}
+
+/**
+ * The connection failed while sending or receiving (reset, broken pipe) other than a clean close
+ * before the status line. `beforeResponse` is true when no response byte had arrived.
+ */
+export class ConnectionReset extends Data.TaggedError("ConnectionReset")<{
+  readonly cause: unknown
+  readonly code?: string | undefined
+  readonly beforeResponse: boolean
+} & ConnectionContext> {
+  override get message() {
+    const detail = this.cause instanceof Error ? this.cause.message : String(this.cause)
+    return `Connection reset${this.beforeResponse ? " before any response byte" : ""}: ${detail}${where(this)}`
+  }
+}
+
+/** The server closed the connection before sending any byte of a status line. */
+export class RemoteDisconnected extends Data.TaggedError("RemoteDisconnected")<ConnectionContext> {
+  override get message() {
+    return `Remote end closed connection without response${where(this)}`
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Protocol errors: the peer sent something we will not read
+// ---------------------------------------------------------------------------------------------
+
+/** The status line is malformed. `line` is what was received (Latin-1). */
+export class BadStatusLine extends Data.TaggedError("BadStatusLine")<{
+  readonly line: string
+} & ConnectionContext> {
+  override get message() {
+    return `Bad status line: "${showBytes(this.line)}"${where(this)}`
+  }
+}
+
+/** An HTTP version we do not speak (`HTTP/2.0`, `HTTP/0.8`, ...). */
+export class UnknownProtocol extends Data.TaggedError("UnknownProtocol")<{
+  readonly version: string
+} & ConnectionContext> {
+  override get message() {
+    return `Unknown protocol version "${showBytes(this.version)}"${where(this)}`
+  }
+}
+
+/** What a {@link LineTooLong} limit applied to. */
+export type LineKind = "status line" | "header line" | "head" | "chunk size line" | "trailer line"
+
+/** A status, header, chunk-size or trailer line (or the whole head) over its limit. */
+export class LineTooLong extends Data.TaggedError("LineTooLong")<{
+  readonly what: LineKind
+  readonly limit: number
+} & ConnectionContext> {
+  override get message() {
+    return `${this.what} longer than ${this.limit} bytes${where(this)}`
+  }
+}
+
+/** What a {@link TooManyHeaders} limit applied to. */
+export type CountKind = "headers" | "trailers" | "interim responses"
+
+/** More header fields, trailer fields or 1xx interim responses than the limit. */
+export class TooManyHeaders extends Data.TaggedError("TooManyHeaders")<{
+  readonly what: CountKind
+  readonly limit: number
+} & ConnectionContext> {
+  override get message() {
+    return `More than ${this.limit} ${this.what}${where(this)}`
+  }
+}
+
+/** A proxy answered CONNECT with a non-2xx status. */
+export class TunnelError extends Data.TaggedError("TunnelError")<{
+  readonly status: number
+  readonly reason: string
+  readonly proxyHost?: string | undefined
+  readonly proxyPort?: number | undefined
+  readonly target?: string | undefined
+}> {
+  override get message() {
+    const via = this.proxyHost === undefined ? "" : ` via ${hostForMessage(this.proxyHost)}:${this.proxyPort ?? ""}`
+    return `Tunnel connection failed: ${this.status} ${this.reason}${this.target ? ` (CONNECT ${this.target}${via})` : via}`
+  }
+}
+
+/** The pooled client's queue of waiting requests for an origin is full. */
+export class PoolExhausted extends Data.TaggedError("PoolExhausted")<{
+  readonly origin: string
+  readonly maxPending: number
+}> {
+  override get message() {
+    return `Pool for ${this.origin} exhausted: ${this.maxPending} requests already waiting for a connection`
+  }
+}
+
+/** More redirects than `followRedirects` allows. */
+export class TooManyRedirects extends Data.TaggedError("TooManyRedirects")<{
+  readonly location: string
+  readonly count: number
+}> {
+  override get message() {
+    return `Too many redirects (${this.count}); last Location: ${this.location}`
+  }
+}
+
+/**
+ * A Content-Length we refuse: not one value of plain digits, conflicting repeats, or
+ * Content-Length together with Transfer-Encoding (a request-smuggling defence).
+ */
+export class InvalidContentLength extends Data.TaggedError("InvalidContentLength")<{
+  readonly value: string
+  readonly reason: string
+} & ConnectionContext> {
+  override get message() {
+    return `Invalid Content-Length "${showBytes(this.value)}": ${this.reason}${where(this)}`
+  }
+}
+
+/** A malformed chunk-size line or chunk terminator. */
+export class InvalidChunk extends Data.TaggedError("InvalidChunk")<{
+  readonly reason: string
+  /** The bytes around the fault, Latin-1. */
+  readonly seen?: string | undefined
+} & ConnectionContext> {
+  override get message() {
+    return `Invalid chunked encoding: ${this.reason}${this.seen === undefined ? "" : ` near "${showBytes(this.seen)}"`}${where(this)}`
+  }
+}
+
+/** A Transfer-Encoding we cannot frame: anything but one final, exact `chunked`. */
+export class UnknownTransferEncoding extends Data.TaggedError("UnknownTransferEncoding")<{
+  readonly value: string
+} & ConnectionContext> {
+  override get message() {
+    return `Unsupported Transfer-Encoding "${showBytes(this.value)}"${where(this)}`
+  }
+}
+
+/**
+ * The body ended before its framing said it would. `partial` is what arrived; `expected` is the
+ * number of bytes still missing when known (as CPython's `IncompleteRead.expected`).
+ */
+export class IncompleteRead extends Data.TaggedError("IncompleteRead")<{
+  readonly partial: Uint8Array
+  readonly expected: number | undefined
+} & ConnectionContext> {
+  override get message() {
+    const more = this.expected === undefined ? "" : `, ${this.expected} more expected`
+    return `IncompleteRead(${this.partial.length} bytes read${more})${where(this)}`
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Unions and predicates
+// ---------------------------------------------------------------------------------------------
+
+/** http.client's `ImproperConnectionState`: the connection was used out of order. */
+export type ImproperConnectionState = CannotSendRequest | CannotSendHeader | ResponseNotReady
+
+/** The peer violated HTTP/1.1 framing or limits. */
+export type ProtocolError =
+  | BadStatusLine
+  | UnknownProtocol
+  | LineTooLong
+  | TooManyHeaders
+  | InvalidContentLength
+  | InvalidChunk
+  | UnknownTransferEncoding
+  | InvalidHeader
+  | IncompleteRead
+
+/** The network failed us. */
+export type TransportError = ConnectError | TimeoutError | TlsError | RemoteDisconnected | ConnectionReset
+
+/** Every error effect-http1 reports. */
+export type Http1Error =
+  | InvalidURL
+  | InvalidMethod
+  | InvalidHeader
+  | NotConnected
+  | CannotSendRequest
+  | CannotSendHeader
+  | ResponseNotReady
+  | ConnectError
+  | TimeoutError
+  | TlsError
+  | ConnectionReset
+  | RemoteDisconnected
+  | BadStatusLine
+  | UnknownProtocol
+  | LineTooLong
+  | TooManyHeaders
+  | TunnelError
+  | PoolExhausted
+  | TooManyRedirects
+  | InvalidContentLength
+  | InvalidChunk
+  | UnknownTransferEncoding
+  | IncompleteRead
+
+const tagOf = (u: unknown): string | undefined =>
+  typeof u === "object" && u !== null && "_tag" in u && typeof (u as { _tag: unknown })._tag === "string"
+    ? (u as { _tag: string })._tag
+    : undefined
+
+const protocolTags = new Set([
+  "BadStatusLine",
+  "UnknownProtocol",
+  "LineTooLong",
+  "TooManyHeaders",
+  "InvalidContentLength",
+  "InvalidChunk",
+  "UnknownTransferEncoding",
+  "IncompleteRead"
+])
+const transportTags = new Set(["ConnectError", "TimeoutError", "TlsError", "RemoteDisconnected", "ConnectionReset"])
+const improperTags = new Set(["CannotSendRequest", "CannotSendHeader", "ResponseNotReady"])
+const allTags = new Set([
+  ...protocolTags,
+  ...transportTags,
+  ...improperTags,
+  "InvalidURL",
+  "InvalidMethod",
+  "InvalidHeader",
+  "NotConnected",
+  "TunnelError",
+  "PoolExhausted",
+  "TooManyRedirects"
+])
+
+/** Whether `u` is one of effect-http1's errors. */
+export const isHttp1Error = (u: unknown): u is Http1Error => {
+  const t = tagOf(u)
+  return t !== undefined && allTags.has(t)
+}
+
+/** The peer broke the protocol (framing, limits, malformed head; `InvalidHeader` from the response side). */
+export const isProtocolError = (u: unknown): u is ProtocolError => {
+  const t = tagOf(u)
+  if (t === "InvalidHeader") return (u as InvalidHeader).side === "response"
+  return t !== undefined && protocolTags.has(t)
+}
+
+/** The network failed: connect, TLS, timeouts, resets, remote close. */
+export const isTransportError = (u: unknown): u is TransportError => {
+  const t = tagOf(u)
+  return t !== undefined && transportTags.has(t)
+}
+
+/** The connection was used out of order (Python's `ImproperConnectionState`). */
+export const isImproperConnectionState = (u: unknown): u is ImproperConnectionState => {
+  const t = tagOf(u)
+  return t !== undefined && improperTags.has(t)
+}
+
+/**
+ * Whether retrying an *idempotent* request on a new connection is safe after this failure:
+ * the server cannot have acted on the request, or the failure is a transient one of the network.
+ * True for `RemoteDisconnected`, `ConnectError`, a connect or headers `TimeoutError`, and a reset
+ * before any response byte; false for protocol violations and caller errors.
+ */
+export const isRetryable = (u: unknown): boolean => {
+  switch (tagOf(u)) {
+    case "RemoteDisconnected":
+    case "ConnectError":
+      return true
+    case "TimeoutError": {
+      const phase = (u as TimeoutError).phase
+      return phase === "connect" || phase === "headers"
+    }
+    case "ConnectionReset":
+      return (u as ConnectionReset).beforeResponse
+    default:
+      return false
+  }
+}
