@@ -80,7 +80,12 @@ export class Headers implements Iterable<readonly [string, string]> {
   /** A plain object keyed by lower-cased name; repeated fields joined with `", "`. */
   toRecord(): Record<string, string> {
     const out: Record<string, string> = {}
-    for (const [k, v] of this.lookup()) out[k] = v.length === 1 ? v[0]! : v.join(", ")
+    for (const [k, v] of this.lookup()) {
+      const joined = v.length === 1 ? v[0]! : v.join(", ")
+      // plain assignment to "__proto__" would set the prototype (a string is ignored) and lose the field
+      if (k === "__proto__") Object.defineProperty(out, k, { value: joined, enumerable: true, writable: true, configurable: true })
+      else out[k] = joined
+    }
     return out
   }
 

@@ -269,7 +269,10 @@ export class TunnelError extends Data.TaggedError("TunnelError")<{
   readonly target?: string | undefined
 }> {
   override get message() {
-    const via = this.proxyHost === undefined ? "" : ` via ${hostForMessage(this.proxyHost)}:${this.proxyPort ?? ""}`
+    const via =
+      this.proxyHost === undefined
+        ? ""
+        : ` via ${hostForMessage(this.proxyHost)}${this.proxyPort === undefined ? "" : `:${this.proxyPort}`}`
     return `Tunnel connection failed: ${this.status} ${this.reason}${this.target ? ` (CONNECT ${this.target}${via})` : via}`
   }
 }

@@ -1,0 +1,205 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Exit } from "effect"
+import * as E from "../src/Http1Error.js"
+
+const ctx = { method: "GET", host: "example.com", port: 8080 } as const
+
+/** One instance of every class, with the fields a handler needs, and what its message must show. */
+const samples: ReadonlyArray<{ readonly error: E.Http1Error; readonly tag: string; readonly shows: ReadonlyArray<string> }> = [
+  { error: new E.InvalidURL({ url: "http://h/a b", reason: "whitespace" }), tag: "InvalidURL", shows: ["http://h/a b", "whitespace"] },
+  { error: new E.InvalidMethod({ method: "G T" }), tag: "InvalidMethod", shows: ["G T", "token"] },
+  {
+    error: new E.InvalidHeader({ side: "request", name: "X", value: "a\r\nb", reason: "control character", ...ctx }),
+    tag: "InvalidHeader",
+    shows: ["request", "X", "a\\r\\nb", "control character", "example.com:8080", "GET"]
+  },
+  { error: new E.NotConnected({ reason: "closed", ...ctx }), tag: "NotConnected", shows: ["closed", "example.com:8080"] },
+  { error: new E.CannotSendRequest({ state: "Request-sent", ...ctx }), tag: "CannotSendRequest", shows: ["Request-sent", "example.com:8080"] },
+  { error: new E.CannotSendHeader({ state: "Idle", ...ctx }), tag: "CannotSendHeader", shows: ["Idle", "example.com:8080"] },
+  { error: new E.ResponseNotReady({ state: "Idle", ...ctx }), tag: "ResponseNotReady", shows: ["Idle", "example.com:8080"] },
+  {
+    error: new E.ConnectError({ host: "example.com", port: 8080, cause: new Error("connect ECONNREFUSED"), code: "ECONNREFUSED" }),
+    tag: "ConnectError",
+    shows: ["example.com:8080", "ECONNREFUSED"]
+  },
+  { error: new E.TimeoutError({ phase: "headers", timeoutMs: 5000, ...ctx }), tag: "TimeoutError", shows: ["5000 ms", "response head", "example.com:8080"] },
+  {
+    error: new E.TlsError({ host: "example.com", port: 8080, reason: "self-signed certificate", code: "DEPTH_ZERO_SELF_SIGNED_CERT" }),
+    tag: "TlsError",
+    shows: ["example.com:8080", "self-signed certificate", "DEPTH_ZERO_SELF_SIGNED_CERT"]
+  },
+  {
+    error: new E.ConnectionReset({ cause: new Error("read ECONNRESET"), code: "ECONNRESET", beforeResponse: true, ...ctx }),
+    tag: "ConnectionReset",
+    shows: ["ECONNRESET", "before any response byte", "example.com:8080"]
+  },
+  { error: new E.RemoteDisconnected({ ...ctx, reusedConnection: true }), tag: "RemoteDisconnected", shows: ["without response", "example.com:8080", "reused connection"] },
+  { error: new E.BadStatusLine({ line: "HTTP/1.1 2OO OK\r\n", ...ctx }), tag: "BadStatusLine", shows: ["2OO OK\\r\\n", "example.com:8080"] },
+  { error: new E.UnknownProtocol({ version: "HTTP/2.0", ...ctx }), tag: "UnknownProtocol", shows: ["HTTP/2.0", "example.com:8080"] },
+  { error: new E.LineTooLong({ what: "header line", limit: 65536, ...ctx }), tag: "LineTooLong", shows: ["header line", "65536", "example.com:8080"] },
+  { error: new E.TooManyHeaders({ what: "headers", limit: 100, ...ctx }), tag: "TooManyHeaders", shows: ["100 headers", "example.com:8080"] },
+  {
+    error: new E.TunnelError({ status: 407, reason: "Proxy Authentication Required", proxyHost: "proxy", proxyPort: 3128, target: "example.com:443" }),
+    tag: "TunnelError",
+    shows: ["407", "Proxy Authentication Required", "CONNECT example.com:443", "proxy:3128"]
+  },
+  { error: new E.PoolExhausted({ origin: "http://example.com:8080", maxPending: 1024 }), tag: "PoolExhausted", shows: ["http://example.com:8080", "1024"] },
+  { error: new E.TooManyRedirects({ location: "http://example.com/loop", count: 5 }), tag: "TooManyRedirects", shows: ["5", "http://example.com/loop"] },
+  { error: new E.InvalidContentLength({ value: "+5", reason: "not plain digits", ...ctx }), tag: "InvalidContentLength", shows: ["+5", "not plain digits", "example.com:8080"] },
+  { error: new E.InvalidChunk({ reason: "bad size", seen: "zz\r\n", ...ctx }), tag: "InvalidChunk", shows: ["bad size", "zz\\r\\n", "example.com:8080"] },
+  { error: new E.UnknownTransferEncoding({ value: "gzip", ...ctx }), tag: "UnknownTransferEncoding", shows: ["gzip", "example.com:8080"] },
+  { error: new E.IncompleteRead({ partial: new Uint8Array(3), expected: 7, ...ctx }), tag: "IncompleteRead", shows: ["3 bytes read", "7 more expected", "example.com:8080"] }
+]
+
+const protocolTags = ["BadStatusLine", "UnknownProtocol", "LineTooLong", "TooManyHeaders", "InvalidContentLength", "InvalidChunk", "UnknownTransferEncoding", "IncompleteRead"]
+const transportTags = ["ConnectError", "TimeoutError", "TlsError", "RemoteDisconnected", "ConnectionReset"]
+const improperTags = ["CannotSendRequest", "CannotSendHeader", "ResponseNotReady"]
+
+describe("Http1Error classes", () => {
+  it("cover all 23 tags of the contract, each once", () => {
+    const tags = samples.map((s) => s.tag)
+    expect(new Set(tags).size).toBe(23)
+    expect(tags.sort()).toEqual(
+      [
+        "InvalidURL", "InvalidMethod", "InvalidHeader", "NotConnected", "CannotSendRequest", "CannotSendHeader", "ResponseNotReady",
+        "ConnectError", "TimeoutError", "TlsError", "ConnectionReset", "RemoteDisconnected", "BadStatusLine", "UnknownProtocol",
+        "LineTooLong", "TooManyHeaders", "TunnelError", "PoolExhausted", "TooManyRedirects", "InvalidContentLength", "InvalidChunk",
+        "UnknownTransferEncoding", "IncompleteRead"
+      ].sort()
+    )
+  })
+
+  for (const { error, tag, shows } of samples) {
+    it(`${tag}: _tag, Error, readable message`, () => {
+      expect(error._tag).toBe(tag)
+      expect(error).toBeInstanceOf(Error)
+      expect(typeof error.message).toBe("string")
+      for (const s of shows) expect(error.message, `${tag} message ${error.message}`).toContain(s)
+      expect(E.isHttp1Error(error)).toBe(true)
+      // InvalidHeader's `name` field (the header name) shadows Error#name, so its toString starts with the header name
+      if (tag !== "InvalidHeader") expect(String(error)).toContain(tag)
+    })
+  }
+
+  it("keeps the fields given", () => {
+    const h = new E.InvalidHeader({ side: "response", name: "X", value: "v", reason: "r", reusedConnection: true })
+    expect([h.side, h.name, h.value, h.reason, h.reusedConnection]).toEqual(["response", "X", "v", "r", true])
+    const t = new E.TimeoutError({ phase: "connect", timeoutMs: 10, bytesReceived: 3 })
+    expect([t.phase, t.timeoutMs, t.bytesReceived]).toEqual(["connect", 10, 3])
+    const c = new E.ConnectError({ host: "h", port: 1, cause: "boom" })
+    expect([c.host, c.port, c.cause, c.code]).toEqual(["h", 1, "boom", undefined])
+    expect(c.message).toBe("Cannot connect to h:1: boom")
+    const p = new Uint8Array([1, 2])
+    const i = new E.IncompleteRead({ partial: p, expected: undefined })
+    expect(i.partial).toBe(p)
+    expect(i.expected).toBeUndefined()
+    expect(i.message).toBe("IncompleteRead(2 bytes read)")
+    expect(new E.TunnelError({ status: 403, reason: "Forbidden" }).message).toBe("Tunnel connection failed: 403 Forbidden")
+    expect(new E.TunnelError({ status: 403, reason: "Forbidden", proxyHost: "p" }).message).toBe("Tunnel connection failed: 403 Forbidden via p")
+    expect(new E.TunnelError({ status: 502, reason: "Bad Gateway", proxyHost: "::1", proxyPort: 3128, target: "h:443" }).message).toBe(
+      "Tunnel connection failed: 502 Bad Gateway (CONNECT h:443 via [::1]:3128)"
+    )
+  })
+
+  it("messages bracket IPv6 hosts and omit the context when there is none", () => {
+    expect(new E.RemoteDisconnected({ host: "::1", port: 80 }).message).toContain("[::1]:80")
+    expect(new E.ConnectError({ host: "::1", port: 80, cause: "x" }).message).toContain("[::1]:80")
+    expect(new E.TlsError({ host: "::1", port: 443, reason: "x" }).message).toContain("[::1]:443")
+    expect(new E.RemoteDisconnected({}).message).toBe("Remote end closed connection without response")
+    expect(new E.RemoteDisconnected({ host: "h" }).message).toBe("Remote end closed connection without response [h]")
+    expect(new E.TimeoutError({ phase: "total", timeoutMs: 1 }).message).toBe("Timed out after 1 ms waiting for the whole exchange")
+  })
+
+  it("each TimeoutError phase has its own wording", () => {
+    const phases: Array<E.TimeoutPhase> = ["connect", "write", "headers", "body", "total"]
+    const messages = phases.map((phase) => new E.TimeoutError({ phase, timeoutMs: 1 }).message)
+    expect(new Set(messages).size).toBe(5)
+    for (const m of messages) expect(m).not.toContain("undefined")
+  })
+
+  it.effect("can be caught by tag", () =>
+    Effect.gen(function*() {
+      const r = yield* Effect.fail(new E.IncompleteRead({ partial: new Uint8Array([7]), expected: 1 })).pipe(
+        Effect.catchTag("IncompleteRead", (e) => Effect.succeed(e.partial))
+      )
+      expect(Array.from(r)).toEqual([7])
+      const exit = yield* Effect.exit(new E.BadStatusLine({ line: "x" }))
+      expect(Exit.isFailure(exit)).toBe(true)
+    }))
+})
+
+describe("showBytes", () => {
+  it("escapes CR, LF, TAB, backslash, controls and non-ASCII", () => {
+    expect(E.showBytes("HTTP/1.1 200 OK\r\n")).toBe("HTTP/1.1 200 OK\\r\\n")
+    expect(E.showBytes("a\tb")).toBe("a\\tb")
+    expect(E.showBytes("a\\b")).toBe("a\\\\b")
+    expect(E.showBytes("\x00\x1b\x7f")).toBe("\\x00\\x1b\\x7f")
+    expect(E.showBytes("\u00e9")).toBe("\\xe9")
+    expect(E.showBytes('say "hi"')).toBe('say \\"hi\\"')
+  })
+
+  it("distinguishes a CR from a backslash followed by r", () => {
+    expect(E.showBytes("\r")).not.toBe(E.showBytes("\\r"))
+  })
+
+  it("reads bytes too", () => {
+    expect(E.showBytes(new Uint8Array([0x48, 0x0d, 0x0a, 0xff]))).toBe("H\\r\\n\\xff")
+  })
+
+  it("says <nothing> for undefined and shows empty input as empty", () => {
+    expect(E.showBytes(undefined)).toBe("<nothing>")
+    expect(E.showBytes("")).toBe("")
+  })
+
+  it("truncates long input and says how long it was", () => {
+    expect(E.showBytes("a".repeat(100))).toBe("a".repeat(64) + "... (100 bytes)")
+    expect(E.showBytes(new Uint8Array(10).fill(0x41), 4)).toBe("AAAA... (10 bytes)")
+    expect(E.showBytes("a".repeat(64))).toBe("a".repeat(64))
+  })
+})
+
+describe("group guards", () => {
+  for (const { error, tag } of samples) {
+    it(`${tag}`, () => {
+      const protocol = protocolTags.includes(tag) || (tag === "InvalidHeader" && (error as E.InvalidHeader).side === "response")
+      expect(E.isProtocolError(error)).toBe(protocol)
+      expect(E.isTransportError(error)).toBe(transportTags.includes(tag))
+      expect(E.isImproperConnectionState(error)).toBe(improperTags.includes(tag))
+      const retryable = tag === "RemoteDisconnected" || tag === "ConnectError" || (tag === "TimeoutError" && ["connect", "headers"].includes((error as E.TimeoutError).phase)) ||
+        (tag === "ConnectionReset" && (error as E.ConnectionReset).beforeResponse)
+      expect(E.isRetryable(error)).toBe(retryable)
+    })
+  }
+
+  it("InvalidHeader is a protocol error only from the response side", () => {
+    expect(E.isProtocolError(new E.InvalidHeader({ side: "response", name: "X", reason: "r" }))).toBe(true)
+    expect(E.isProtocolError(new E.InvalidHeader({ side: "request", name: "X", reason: "r" }))).toBe(false)
+  })
+
+  it("isRetryable: TimeoutError by phase, ConnectionReset by beforeResponse", () => {
+    const phases: Array<[E.TimeoutPhase, boolean]> = [["connect", true], ["headers", true], ["write", false], ["body", false], ["total", false]]
+    for (const [phase, expected] of phases) expect(E.isRetryable(new E.TimeoutError({ phase, timeoutMs: 1 })), phase).toBe(expected)
+    expect(E.isRetryable(new E.ConnectionReset({ cause: "x", beforeResponse: true }))).toBe(true)
+    expect(E.isRetryable(new E.ConnectionReset({ cause: "x", beforeResponse: false }))).toBe(false)
+    expect(E.isRetryable(new E.RemoteDisconnected({ reusedConnection: false }))).toBe(true)
+  })
+
+  it("no protocol error is retryable or a transport error", () => {
+    for (const { error } of samples) {
+      if (E.isProtocolError(error)) {
+        expect(E.isRetryable(error)).toBe(false)
+        expect(E.isTransportError(error)).toBe(false)
+      }
+    }
+  })
+
+  it("reject what is not one of ours", () => {
+    for (const u of [undefined, null, 0, "BadStatusLine", new Error("x"), { _tag: 1 }, { _tag: "Other" }, {}]) {
+      expect(E.isHttp1Error(u)).toBe(false)
+      expect(E.isProtocolError(u)).toBe(false)
+      expect(E.isTransportError(u)).toBe(false)
+      expect(E.isImproperConnectionState(u)).toBe(false)
+      expect(E.isRetryable(u)).toBe(false)
+    }
+  })
+})
