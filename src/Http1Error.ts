@@ -95,6 +95,16 @@ export class InvalidHeader extends Data.TaggedError("InvalidHeader")<{
   }
 }
 
+/** Reading the caller's request body (an iterator or async iterator) failed; `cause` is what it threw. */
+export class RequestBodyError extends Data.TaggedError("RequestBodyError")<{
+  readonly cause: unknown
+} & ConnectionContext> {
+  override get message() {
+    const detail = this.cause instanceof Error ? this.cause.message : String(this.cause)
+    return `Request body source failed: ${detail}${where(this)}`
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Improper connection state (http.client's ImproperConnectionState family)
 // ---------------------------------------------------------------------------------------------
@@ -344,6 +354,16 @@ export class IncompleteRead extends Data.TaggedError("IncompleteRead")<{
   }
 }
 
+/** A response body could not be decoded as asked (e.g. `json` on a body that is not JSON). */
+export class DecodeError extends Data.TaggedError("DecodeError")<{
+  readonly reason: string
+  readonly cause?: unknown
+}> {
+  override get message() {
+    return `Cannot decode response body: ${this.reason}`
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Unions and predicates
 // ---------------------------------------------------------------------------------------------
@@ -371,6 +391,8 @@ export type Http1Error =
   | InvalidURL
   | InvalidMethod
   | InvalidHeader
+  | RequestBodyError
+  | DecodeError
   | NotConnected
   | CannotSendRequest
   | CannotSendHeader
@@ -416,6 +438,8 @@ const allTags = new Set([
   "InvalidURL",
   "InvalidMethod",
   "InvalidHeader",
+  "RequestBodyError",
+  "DecodeError",
   "NotConnected",
   "TunnelError",
   "PoolExhausted",

@@ -1,0 +1,151 @@
+/**
+ * One open socket and its response parser: the I/O edge of the sans-IO core.
+ *
+ * `Wire` pulls parser events, reading from the socket only when the parser needs data, and adds
+ * the connection's context (method, host, port, reuse) to every error. `HttpConnection` and the
+ * pooled client both run exchanges over a `Wire`.
+ * @internal
+ */
+import { Effect, type Scope } from "effect"
+import {
+  ConnectionReset,
+  IncompleteRead,
+  RemoteDisconnected,
+  type Http1Error,
+  type TimeoutError,
+  type TimeoutPhase
+} from "../Http1Error.js"
+import type { DataEvent, EndEvent, HeadEvent, ParseError, ParserLimits } from "../protocol/events.js"
+import { ResponseParser } from "../protocol/ResponseParser.js"
+import type { ReadTimeout, Socket } from "../transport/types.js"
+
+/** Events the wire hands out: everything but NeedData / Error, which it handles itself. */
+export type WireEvent = HeadEvent | DataEvent | EndEvent
+
+const readTimeouts = new Map<string, ReadTimeout>()
+/** Shared, frozen ReadTimeout objects, so a read does not allocate one. */
+export const readTimeout = (ms: number | undefined, phase: TimeoutPhase): ReadTimeout | undefined => {
+  if (ms === undefined) return undefined
+  const key = `${phase}:${ms}`
+  let t = readTimeouts.get(key)
+  if (t === undefined) {
+    t = Object.freeze({ ms, phase })
+    if (readTimeouts.size < 1024) readTimeouts.set(key, t)
+  }
+  return t
+}
+
+export class Wire {
+  readonly parser: ResponseParser
+  /** Exchanges completed on this socket (a failure with `served > 0` is on a reused connection). */
+  served = 0
+  /** Method of the exchange under way, for error messages. */
+  method: string | undefined = undefined
+  /** Whether any byte of the current response arrived. */
+  sawResponseByte = false
+  /** Set when the socket cannot carry another exchange (error, interruption mid-message). */
+  broken = false
+  /** When the socket was opened (ms since epoch), for max lifetime. */
+  readonly openedAt = Date.now()
+  /** When the last exchange finished, for idle time. */
+  idleSince = Date.now()
+  /** Idle time allowed by the server's `Keep-Alive: timeout=` hint, when it gave one. */
+  keepAliveMs: number | undefined = undefined
+  /** The scope that owns the socket; closing it closes the socket. */
+  scope: Scope.CloseableScope | undefined = undefined
+
+  constructor(
+    public socket: Socket,
+    readonly host: string,
+    readonly port: number,
+    limits?: Partial<ParserLimits>
+  ) {
+    this.parser = new ResponseParser(limits)
+  }
+
+  /** Starts an exchange: the next response answers `method`. */
+  begin(method: string): void {
+    this.method = method
+    this.sawResponseByte = this.parser.bufferedLength > 0
+    this.parser.expect(method)
+  }
+
+  /** The connection's context, added to errors. */
+  context(): { method: string | undefined; host: string; port: number; reusedConnection: boolean } {
+    return { method: this.method, host: this.host, port: this.port, reusedConnection: this.served > 0 }
+  }
+
+  /** Adds the connection's context to a parser or transport error. */
+  contextualize<E extends Http1Error>(error: E): E {
+    const ctx = this.context()
+    const Ctor = error.constructor as new (args: object) => E
+    if (error._tag === "ConnectionReset") {
+      return new Ctor({ ...error, ...ctx, beforeResponse: !this.sawResponseByte })
+    }
+    if (error._tag === "TimeoutError") return new Ctor({ ...error, ...ctx, bytesReceived: this.parser.bufferedLength })
+    return new Ctor({ ...error, ...ctx })
+  }
+
+  /** Reads one chunk from the socket into the parser. */
+  fill(timeout: ReadTimeout | undefined): Effect.Effect<void, ConnectionReset | TimeoutError> {
+    return Effect.matchEffect(this.socket.read(timeout), {
+      onFailure: (e) => {
+        this.broken = true
+        return Effect.fail(this.contextualize(e))
+      },
+      onSuccess: (chunk) => {
+        if (chunk === undefined) this.parser.feedEof()
+        else if (chunk.length > 0) {
+          this.sawResponseByte = true
+          this.parser.feed(chunk)
+        }
+        return Effect.void
+      }
+    })
+  }
+
+  /** The next event of the current response, reading as needed. */
+  next(timeout: ReadTimeout | undefined): Effect.Effect<WireEvent, Http1Error> {
+    const ev = this.parser.next()
+    switch (ev._tag) {
+      case "NeedData":
+        return Effect.flatMap(this.fill(timeout), () => this.next(timeout))
+      case "Error":
+        this.broken = true
+        return Effect.fail(this.parseError(ev.error))
+      default:
+        return Effect.succeed(ev)
+    }
+  }
+
+  /** Turns a parser error into the error users see. */
+  parseError(error: ParseError): Http1Error {
+    if (error._tag === "RemoteDisconnected") return new RemoteDisconnected(this.context())
+    return this.contextualize(error)
+  }
+
+  /** An IncompleteRead carrying the bytes read by the failing call. */
+  incomplete(error: IncompleteRead, partial: Uint8Array): IncompleteRead {
+    return new IncompleteRead({ ...error, ...this.context(), partial })
+  }
+
+  /** Marks the end of a completed exchange. */
+  finish(): void {
+    this.served++
+    this.method = undefined
+    this.idleSince = Date.now()
+  }
+
+  /** Writes bytes; a failure marks the wire broken and carries context. */
+  write(data: Uint8Array | string): Effect.Effect<void, ConnectionReset> {
+    return Effect.catchAll(this.socket.write(data), (e) => {
+      this.broken = true
+      return Effect.fail(this.contextualize(new ConnectionReset({ ...e, beforeResponse: !this.sawResponseByte })))
+    })
+  }
+
+  /** Whether the socket may carry another exchange right now (idle-socket poisoning check included). */
+  reusable(): boolean {
+    return !this.broken && this.parser.state === "idle" && this.parser.bufferedLength === 0 && !this.socket.hasPendingInput() && this.socket.isOpen()
+  }
+}
