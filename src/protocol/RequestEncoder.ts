@@ -248,19 +248,28 @@ export const putRequest = (
   target: string,
   options: PutRequestOptions = {}
 ): Either.Either<RequestHead, InvalidMethod | InvalidURL> => {
+  const r = startHead(method, target, options)
+  return r instanceof RequestHead ? Either.right(r) : Either.left(r)
+}
+
+/** {@link putRequest} without the `Either`: the head or the error. */
+export const tryPutRequest = (method: string, target: string, options: PutRequestOptions = {}): RequestHead | InvalidMethod | InvalidURL =>
+  startHead(method, target, options)
+
+const startHead = (method: string, target: string, options: PutRequestOptions): RequestHead | InvalidMethod | InvalidURL => {
   const t = target === "" ? "/" : target
   const badMethod = validateMethod(method)
-  if (badMethod !== undefined) return Either.left(badMethod)
+  if (badMethod !== undefined) return badMethod
   const badTarget = validateTarget(t)
-  if (badTarget !== undefined) return Either.left(badTarget)
+  if (badTarget !== undefined) return badTarget
   const head = RequestHead.unsafeMake(method, t, options.multipleValues === "lines")
   if (options.skipHost !== true) {
     const host = hostFor(t, options)
-    if (typeof host !== "string") return Either.left(host)
+    if (typeof host !== "string") return host
     head.unsafeAppend("Host", host)
   }
   if (options.skipAcceptEncoding !== true) head.unsafeAppend("Accept-Encoding", "identity")
-  return Either.right(head)
+  return head
 }
 
 const hostFor = (
@@ -442,23 +451,24 @@ export const encodeRequestHead = (
         break
     }
   }
-  const started = putRequest(options.method, options.target, {
+  const head = startHead(options.method, options.target, {
     skipHost: hasHost || options.skipHost === true,
     skipAcceptEncoding: hasAE || options.skipAcceptEncoding === true,
     host: options.host,
     port: options.port,
     defaultPort: options.defaultPort
   })
-  if (Either.isLeft(started)) return Either.left(started.left)
-  const head = started.right
+  if (!(head instanceof RequestHead)) return Either.left(head)
   const f = framing(options.method, options.body ?? noBody, hasCL, hasTE, options.encodeChunked === true)
   for (const [n, v] of f.addHeaders) head.unsafeAppend(n, v)
-  const one: Array<HeaderValue> = [""]
   for (let i = 0; i < headers.length; i++) {
     const h = headers[i]!
-    one[0] = h[1]
-    const bad = head.tryPutHeader(h[0], one)
+    const name = h[0]
+    const raw = h[1]
+    const value = typeof raw === "string" ? raw : String(raw)
+    const bad = validateHeaderName(name, "request") ?? validateHeaderValue(name, value, "request")
     if (bad !== undefined) return Either.left(bad)
+    head.unsafeAppend(name, value)
   }
   return Either.right({ head: head.finish(), chunked: f.chunked })
 }

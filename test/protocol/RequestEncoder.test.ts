@@ -19,6 +19,7 @@ import {
   RequestHead,
   streamBody,
   toBytes,
+  tryPutRequest,
   validateHeader,
   validateHeaderName,
   validateHeaderValue,
@@ -272,6 +273,12 @@ describe("putRequest / putHeader / finish", () => {
     expect(left(putRequest("GET", "/", { host: "b\u00fccher.de" }))._tag).toBe("InvalidURL")
     expect(left(putRequest("GET", "/", {}))._tag).toBe("InvalidURL")
     expect(Either.isRight(putRequest("GET", "/", { skipHost: true }))).toBe(true)
+  })
+
+  it("tryPutRequest returns the head or the error, no Either", () => {
+    expect(tryPutRequest("GET", "/", { host: "h" })).toBeInstanceOf(RequestHead)
+    expect(tryPutRequest("G T", "/", { host: "h" })).toBeInstanceOf(InvalidMethod)
+    expect(tryPutRequest("GET", "/\n", { host: "h" })).toBeInstanceOf(InvalidURL)
   })
 
   it("putHeader as Python's test_putheader (where we agree)", () => {
