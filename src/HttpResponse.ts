@@ -285,8 +285,10 @@ export class HttpResponseImpl implements HttpResponse {
   }
 
   get stream(): Stream.Stream<Uint8Array, Http1Error> {
+    // Suspended: every pull must look at the state of the response when it runs.
+    const next = Effect.suspend(() => this.nextSlice(Number.POSITIVE_INFINITY))
     const pull = Effect.flatMap(
-      Effect.mapError(this.guard(this.withIncomplete(this.nextSlice(Number.POSITIVE_INFINITY), () => EMPTY)), Option.some),
+      Effect.mapError(this.guard(this.withIncomplete(next, () => EMPTY)), Option.some),
       (slice) => (slice === undefined ? Effect.fail(Option.none()) : Effect.succeed(Chunk.of(slice)))
     )
     return Stream.ensuring(

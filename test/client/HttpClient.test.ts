@@ -1,0 +1,664 @@
+import { describe, expect, it } from "@effect/vitest"
+import { ConfigProvider, Duration, Effect, Exit, Fiber, Layer, Stream } from "effect"
+import * as tls from "node:tls"
+import * as net from "node:net"
+import { afterAll, beforeAll } from "vitest"
+import { HttpClient, Transport } from "../../src/index.js"
+import * as certs from "../fixtures/certs.js"
+import { eventually, ok, proxyServer, rawServer, type RawServer } from "./servers.js"
+
+const run = <A, E>(effect: Effect.Effect<A, E, HttpClient.HttpClient>, options?: HttpClient.Options) =>
+  Effect.runPromise(Effect.scoped(effect).pipe(Effect.provide(HttpClient.layer(options)))) as Promise<A>
+
+const runExit = <A, E>(effect: Effect.Effect<A, E, HttpClient.HttpClient>, options?: HttpClient.Options) =>
+  Effect.runPromiseExit(Effect.scoped(effect).pipe(Effect.provide(HttpClient.layer(options))))
+
+const failureOf = <A, E>(exit: Exit.Exit<A, E>): any => {
+  if (Exit.isSuccess(exit)) throw new Error("expected a failure")
+  const f = exit.cause._tag === "Fail" ? exit.cause.error : (exit.cause as any)
+  return f
+}
+
+const client = HttpClient.HttpClient
+
+describe("HttpClient: basic exchanges", () => {
+  let server: RawServer
+  beforeAll(async () => {
+    server = await rawServer((head) => {
+      const path = head.split(" ")[1]!
+      if (path === "/json") return ok('{"a":1,"b":[true,null]}', "Content-Type: application/json\r\n")
+      if (path === "/notjson") return ok("nope")
+      if (path === "/chunked") return "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\nX-Sum: 11\r\n\r\n"
+      if (path === "/head") return "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"
+      if (path === "/echo") return ok(head)
+      if (path === "/early") return "HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n" + ok("after hints")
+      return ok(`hello ${path}`)
+    })
+  })
+  afterAll(() => server.close())
+
+  it.live("GET returns status, headers and text; the connection is kept", () =>
+    Effect.promise(() =>
+      run(
+        Effect.gen(function* () {
+          const c = yield* client
+          const a = yield* c.get(`${server.url}/x`)
+          expect(a.status).toBe(200)
+          expect(a.reason).toBe("OK")
+          expect(a.headers.get("content-length")).toBe("8")
+          expect(yield* a.text).toBe("hello /x")
+          const b = yield* c.get(`${server.url}/y`)
+          expect(yield* b.text).toBe("hello /y")
+          expect(c.stats()[0]).toMatchObject({ open: 1, idle: 1, pending: 0 })
+        })
+      )
+    ))
+
+  it.live("json, bytes, stream and trailers", () =>
+    Effect.promise(() =>
+      run(
+        Effect.gen(function* () {
+          const c = yield* client
+          expect(yield* (yield* c.get(`${server.url}/json`)).json).toEqual({ a: 1, b: [true, null] })
+          const bytes = yield* (yield* c.get(`${server.url}/x`)).bytes
+          expect(Buffer.from(bytes).toString()).toBe("hello /x")
+          const chunked = yield* c.get(`${server.url}/chunked`)
+          const parts = yield* Stream.runCollect(chunked.stream)
+          expect(Buffer.concat([...parts]).toString()).toBe("hello world")
+          expect(chunked.trailers?.get("x-sum")).toBe("11")
+        })
+      )
+    ))
+
+  it.live("json on a body that is not JSON fails with DecodeError", () =>
+    Effect.promise(async () => {
+      const exit = await runExit(Effect.flatMap(Effect.flatMap(client, (c) => c.get(`${server.url}/notjson`)), (r) => r.json))
+      expect(failureOf(exit)._tag).toBe("DecodeError")
+    }))
+
+  it.live("HEAD has no body even with a Content-Length; 1xx are skipped and recorded", () =>
+    Effect.promise(() =>
+      run(
+        Effect.gen(function* () {
+          const c = yield* client
+          const h = yield* c.head(`${server.url}/head`)
+          expect(h.headers.get("content-length")).toBe("1000")
+          expect((yield* h.bytes).length).toBe(0)
+          const e = yield* c.get(`${server.url}/early`)
+          expect(e.interim.map((i) => i.status)).toEqual([103])
+          expect(yield* e.text).toBe("after hints")
+          // Both went over the one kept-alive socket.
+          expect(c.stats()[0]!.open).toBe(1)
+        })
+      )
+    ))
+
+  it.live("request head: Host, Accept-Encoding, caller headers in order, Content-Length of UTF-8 bodies", () =>
+    Effect.promise(async () => {
+      const before = server.heads.length
+      await run(
+        Effect.gen(function* () {
+          const c = yield* client
+          const r = yield* c.post(`${server.url}/p?q=1`, { headers: [["X-One", "1"], ["x-two", "2"]], body: "héllo" })
+          yield* r.drain
+          const r2 = yield* c.request({ method: "PUT", url: `${server.url}/s`, body: Stream.make("ab", new Uint8Array([99])) })
+          yield* r2.drain
+        })
+      )
+      const [post, put] = server.heads.slice(before)
+      expect(post).toBe(
+        `POST /p?q=1 HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nAccept-Encoding: identity\r\nContent-Length: 6\r\nX-One: 1\r\nx-two: 2\r\n\r\n`
+      )
+      expect(server.bodies[before]).toBe(Buffer.from("héllo").toString("latin1"))
+      expect(put).toContain("Transfer-Encoding: chunked\r\n")
+      expect(server.bodies[before + 1]).toBe("2\r\nab\r\n1\r\nc\r\n0\r\n\r\n")
+    }))
+
+  it.live("invalid input is refused before anything is sent", () =>
+    Effect.promise(async () => {
+      const before = server.heads.length
+      const cases: Array<[HttpClient.ClientRequest, string]> = [
+        [{ url: "ftp://127.0.0.1/" }, "InvalidURL"],
+        [{ url: "not a url" }, "InvalidURL"],
+        [{ url: `${server.url}/`, method: "GE T" }, "InvalidMethod"],
+        [{ url: `${server.url}/`, headers: [["X-Bad", "a\r\nInjected: 1"]] }, "InvalidHeader"],
+        [{ url: `${server.url}/`, headers: [["Bad Name", "x"]] }, "InvalidHeader"]
+      ]
+      for (const [req, tag] of cases) {
+        const exit = await runExit(Effect.flatMap(client, (c) => c.request(req)))
+        expect(failureOf(exit)._tag).toBe(tag)
+      }
+      expect(server.heads.length).toBe(before)
+    }))
+})
+
+describe("HttpClient: pooling", () => {
+  it.live("many fibers over few connections: no more sockets than allowed, every answer right", () =>
+    Effect.promise(async () => {
+      const server = await rawServer((head) => ({ write: ok(head.split(" ")[1]!), delayMs: 2 }))
+      try {
+        const answers = await run(
+          Effect.gen(function* () {
+            const c = yield* client
+            return yield* Effect.forEach(
+              Array.from({ length: 60 }, (_, i) => i),
+              (i) => Effect.scoped(Effect.flatMap(c.get(`${server.url}/r${i}`), (r) => r.text)),
+              { concurrency: 20 }
+            )
+          }),
+          { maxConnectionsPerOrigin: 4 }
+        )
+        expect(answers).toEqual(Array.from({ length: 60 }, (_, i) => `/r${i}`))
+        expect(server.accepted()).toBe(4)
+      } finally {
+        await server.close()
+      }
+    }))
+
+  it.live("maxPending: one request more than the queue holds fails with PoolExhausted", () =>
+    Effect.promise(async () => {
+      const server = await rawServer(() => ({ write: ok("slow"), delayMs: 100 }))
+      try {
+        const exits = await run(
+          Effect.gen(function* () {
+            const c = yield* client
+            return yield* Effect.forEach(
+              [0, 1, 2],
+              () => Effect.exit(Effect.scoped(Effect.flatMap(c.get(`${server.url}/`), (r) => r.text))),
+              { concurrency: 3 }
+            )
+          }),
+          { maxConnectionsPerOrigin: 1, maxPending: 1 }
+        )
+        const tags = exits.map((e) => (Exit.isSuccess(e) ? "ok" : failureOf(e)._tag)).sort()
+        expect(tags).toEqual(["PoolExhausted", "ok", "ok"])
+        const failed = exits.find(Exit.isFailure)!
+        expect(failureOf(failed)).toMatchObject({ maxPending: 1, origin: server.url })
+      } finally {
+        await server.close()
+      }
+    }))
+
+  it.live("a body not read before the scope closes closes its socket; a read one goes back", () =>
+    Effect.promise(async () => {
+      const server = await rawServer(() => ok("x".repeat(10)))
+      try {
+        await run(
+          Effect.gen(function* () {
+            const c = yield* client
+            yield* Effect.scoped(c.get(`${server.url}/unread`))
+            expect(c.stats()[0]).toMatchObject({ open: 0, idle: 0 })
+            yield* Effect.scoped(Effect.flatMap(c.get(`${server.url}/read`), (r) => r.bytes))
+            expect(c.stats()[0]).toMatchObject({ open: 1, idle: 1 })
+          })
+        )
+        expect(await eventually(() => server.open() === 0)).toBe(true)
+        expect(server.accepted()).toBe(2)
+      } finally {
+        await server.close()
+      }
+    }))
+
+  it.live("Connection: close and HTTP/1.0 answers are not reused", () =>
+    Effect.promise(async () => {
+      const server = await rawServer((_, i) =>
+        i % 2 === 0 ? "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\na" : "HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\nb"
+      )
+      try {
+        await run(
+          Effect.gen(function* () {
+            const c = yield* client
+            for (let i = 0; i < 4; i++) {
+              const r = yield* c.get(`${server.url}/`)
+              expect(r.willClose).toBe(true)
+              yield* r.bytes
+            }
+          })
+        )
+        expect(server.accepted()).toBe(4)
+      } finally {
+        await server.close()
+      }
+    }))
+
+  it.live("maxRequestsPerConnection retires a socket after that many exchanges", () =>
+    Effect.promise(async () => {
+      const server = await rawServer(() => ok("k"))
+      try {
+        await run(
+          Effect.gen(function* () {
+            const c = yield* client
+            for (let i = 0; i < 6; i++) yield* Effect.scoped(Effect.flatMap(c.get(`${server.url}/`), (r) => r.bytes))
+          }),
+          { maxRequestsPerConnection: 2 }
+        )
+        expect(server.accepted()).toBe(3)
+      } finally {
+        await server.close()
+      }
+    }))
+
+  it.live("maxIdleTime and the server's Keep-Alive timeout retire idle sockets", () =>
+    Effect.promise(async () => {
+      const server = await rawServer((head) =>
+        head.includes("/hint") ? ok("h", "Keep-Alive: timeout=1\r\n") : ok("i")
+      )
+      try {
+        await run(
+          Effect.gen(function* () {
+            const c = yield* client
+            yield* Effect.scoped(Effect.flatMap(c.get(`${server.url}/idle`), (r) => r.bytes))
+            yield* Effect.sleep("150 millis")
+            yield* Effect.scoped(Effect.flatMap(c.get(`${server.url}/idle`), (r) => r.bytes))
+            // timeout=1 s minus the margin: 500 ms of idle time.
+            yield* Effect.scoped(Effect.flatMap(c.get(`${server.url}/hint`), (r) => r.bytes))
+            yield* Effect.sleep("700 millis")
+            yield* Effect.scoped(Effect.flatMap(c.get(`${server.url}/idle`), (r) => r.bytes))
+          }),
+          { maxIdleTime: "100 millis" }
+        )
+        expect(server.accepted()).toBe(3)
+      } finally {
+        await server.close()
+      }
+    }))
+
+  it.live("an idle socket that received bytes is discarded, never read as a response", () =>
+    Effect.promise(async () => {
+      // The first answer is followed by a stray response: the socket is poisoned.
+      const server = await rawServer((_, i) => (i === 0 ? ok("first") + ok("STRAY") : ok("second")))
+      try {
+        const texts = await run(
+          Effect.gen(function* () {
+            const c = yield* client
+            const a = yield* Effect.scoped(Effect.flatMap(c.get(`${server.url}/`), (r) => r.text))
+            yield* Effect.sleep("50 millis")
+            const b = yield* Effect.scoped(Effect.flatMap(c.get(`${server.url}/`), (r) => r.text))
+            return [a, b]
+          })
+        )
+        expect(texts).toEqual(["first", "second"])
+        expect(server.accepted()).toBe(2)
+      } finally {
+        await server.close()
+      }
+    }))
+})
+
+describe("HttpClient: stale connections", () => {
+  it.live("a kept-alive socket closed by the server while idle: GET is retried once on a fresh socket", () =>
+    Effect.promise(async () => {
+      // Each socket answers one request and then closes without saying so (no Connection: close).
+      const server = await rawServer((_, i, socket) => {
+        setTimeout(() => socket.destroy(), 20)
+        return ok(`n${i}`)
+      })
+      try {
+        const texts = await run(
+          Effect.gen(function* () {
+            const c = yield* client
+            const a = yield* Effect.scoped(Effect.flatMap(c.get(`${server.url}/`), (r) => r.text))
+            yield* Effect.sleep("60 millis")
+            const b = yield* Effect.scoped(Effect.flatMap(c.get(`${server.url}/`), (r) => r.text))
+            return [a, b]
+          })
+        )
+        expect(texts).toEqual(["n0", "n1"])
+      } finally {
+        await server.close()
+      }
+    }))
+
+  it.live("the socket dies as the request is written: GET retried, POST fails flagged reusedConnection", () =>
+    Effect.promise(async () => {
+      // Second request on a socket: the server closes instead of answering.
+      const server = await rawServer((_, _i, socket) => {
+        const n = ((socket as any).served = ((socket as any).served ?? 0) + 1)
+        return n === 1 ? ok("first") : { destroy: true }
+      })
+      try {
+        const get = await run(
+          Effect.gen(function* () {
+            const c = yield* client
+            yield* Effect.scoped(Effect.flatMap(c.get(`${server.url}/`), (r) => r.text))
+            return yield* Effect.scoped(Effect.flatMap(c.get(`${server.url}/`), (r) => r.text))
+          })
+        )
+        expect(get).toBe("first")
+        const post = await runExit(
+          Effect.gen(function* () {
+            const c = yield* client
+            yield* Effect.scoped(Effect.flatMap(c.get(`${server.url}/`), (r) => r.text))
+            return yield* Effect.scoped(Effect.flatMap(c.post(`${server.url}/`, { body: "x" }), (r) => r.text))
+          })
+        )
+        const e = failureOf(post)
+        expect(["RemoteDisconnected", "ConnectionReset"]).toContain(e._tag)
+        expect(e.reusedConnection).toBe(true)
+      } finally {
+        await server.close()
+      }
+    }))
+})
+
+describe("HttpClient: timeouts", () => {
+  it.live("headersTimeout fires with phase headers", () =>
+    Effect.promise(async () => {
+      const server = await rawServer(() => ({ stall: true }))
+      try {
+        const exit = await runExit(Effect.flatMap(client, (c) => c.get(`${server.url}/`)), { headersTimeout: "150 millis" })
+        expect(failureOf(exit)).toMatchObject({ _tag: "TimeoutError", phase: "headers", timeoutMs: 150 })
+        expect(await eventually(() => server.open() === 0)).toBe(true)
+      } finally {
+        await server.close()
+      }
+    }))
+
+  it.live("bodyTimeout fires with phase body", () =>
+    Effect.promise(async () => {
+      const server = await rawServer(() => ({ write: "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc" }))
+      try {
+        const exit = await runExit(Effect.flatMap(Effect.flatMap(client, (c) => c.get(`${server.url}/`)), (r) => r.bytes), {
+          bodyTimeout: "150 millis"
+        })
+        expect(failureOf(exit)).toMatchObject({ _tag: "TimeoutError", phase: "body" })
+        expect(await eventually(() => server.open() === 0)).toBe(true)
+      } finally {
+        await server.close()
+      }
+    }))
+
+  it.live("timeout bounds the whole exchange with phase total", () =>
+    Effect.promise(async () => {
+      // Bytes trickle in: no body timeout fires, the total one does.
+      const server = await rawServer((_, _i, socket) => {
+        let n = 0
+        const t = setInterval(() => {
+          if (socket.destroyed || n++ > 50) return clearInterval(t)
+          socket.write("a")
+        }, 20)
+        return "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"
+      })
+      try {
+        const started = Date.now()
+        const exit = await runExit(Effect.flatMap(Effect.flatMap(client, (c) => c.get(`${server.url}/`)), (r) => r.bytes), {
+          timeout: "300 millis",
+          bodyTimeout: "1 second"
+        })
+        expect(failureOf(exit)).toMatchObject({ _tag: "TimeoutError", phase: "total", timeoutMs: 300 })
+        expect(Date.now() - started).toBeLessThan(2000)
+      } finally {
+        await server.close()
+      }
+    }))
+
+  it.live("connectTimeout covers the TLS handshake (phase connect)", () =>
+    Effect.promise(async () => {
+      // Accepts TCP, never answers the ClientHello.
+      const sockets = new Set<net.Socket>()
+      const server = net.createServer((s) => {
+        sockets.add(s)
+        s.on("error", () => {})
+      })
+      await new Promise<void>((r) => server.listen(0, "127.0.0.1", r))
+      const port = (server.address() as net.AddressInfo).port
+      try {
+        const exit = await runExit(Effect.flatMap(client, (c) => c.get(`https://127.0.0.1:${port}/`)), {
+          connectTimeout: "150 millis"
+        })
+        expect(failureOf(exit)).toMatchObject({ _tag: "TimeoutError", phase: "connect" })
+      } finally {
+        for (const s of sockets) s.destroy()
+        await new Promise<void>((r) => server.close(() => r()))
+      }
+    }))
+
+  it.live("interrupting a fiber mid-body closes the socket and frees the slot", () =>
+    Effect.promise(async () => {
+      const server = await rawServer((head) =>
+        head.includes("/slow") ? { write: "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab" } : ok("fine")
+      )
+      try {
+        const after = await run(
+          Effect.gen(function* () {
+            const c = yield* client
+            const fiber = yield* Effect.fork(Effect.scoped(Effect.flatMap(c.get(`${server.url}/slow`), (r) => r.bytes)))
+            yield* Effect.sleep("100 millis")
+            yield* Fiber.interrupt(fiber)
+            expect(c.stats()[0]).toMatchObject({ open: 0, idle: 0 })
+            return yield* Effect.scoped(Effect.flatMap(c.get(`${server.url}/fast`), (r) => r.text))
+          }),
+          { maxConnectionsPerOrigin: 1 }
+        )
+        expect(after).toBe("fine")
+        expect(server.accepted()).toBe(2)
+      } finally {
+        await server.close()
+      }
+    }))
+
+  it.live("retryPolicy retries retryable failures of idempotent requests", () =>
+    Effect.promise(async () => {
+      let attempts = 0
+      const server = await rawServer(() => (++attempts < 3 ? { destroy: true } : ok("third time")))
+      try {
+        const text = await run(
+          Effect.flatMap(client, (c) =>
+            Effect.scoped(Effect.flatMap(c.get(`${server.url}/`), (r) => r.text)).pipe(Effect.retry(HttpClient.retryPolicy))
+          )
+        )
+        expect(text).toBe("third time")
+        expect(attempts).toBe(3)
+      } finally {
+        await server.close()
+      }
+    }))
+})
+
+describe("HttpClient: redirects", () => {
+  it.live("follows 301/302/303/307/308 as configured, 303 turns into GET", () =>
+    Effect.promise(async () => {
+      const server = await rawServer((head) => {
+        const path = head.split(" ")[1]!
+        const method = head.split(" ")[0]!
+        const loc = (s: number, to: string) => `HTTP/1.1 ${s} Moved\r\nLocation: ${to}\r\nContent-Length: 3\r\n\r\nbye`
+        if (path === "/a") return loc(301, "/b")
+        if (path === "/b") return loc(302, "/c")
+        if (path === "/c") return loc(307, "/d")
+        if (path === "/d") return loc(308, "/end")
+        if (path === "/post") return loc(303, "/end")
+        if (path === "/loop") return loc(302, "/loop")
+        return ok(`${method} ${path}`)
+      })
+      try {
+        await run(
+          Effect.gen(function* () {
+            const c = yield* client
+            const r = yield* c.get(`${server.url}/a`)
+            expect(yield* r.text).toBe("GET /end")
+            expect(r.redirects).toBe(4)
+            expect(r.url).toBe(`${server.url}/end`)
+            const p = yield* c.post(`${server.url}/post`, { body: "data" })
+            expect(yield* p.text).toBe("GET /end")
+            const none = yield* c.request({ url: `${server.url}/a`, followRedirects: 0 })
+            expect(none.status).toBe(301)
+            const loop = yield* Effect.flip(c.get(`${server.url}/loop`))
+            expect(loop).toMatchObject({ _tag: "TooManyRedirects", count: 6 })
+          }),
+          { followRedirects: 5 }
+        )
+      } finally {
+        await server.close()
+      }
+    }))
+
+  it.live("Authorization and Cookie are dropped across origins, kept on the same origin", () =>
+    Effect.promise(async () => {
+      const target = await rawServer((head) => ok(head))
+      const origin = await rawServer((head) =>
+        head.startsWith("GET /same")
+          ? `HTTP/1.1 302 Found\r\nLocation: /echo\r\nContent-Length: 0\r\n\r\n`
+          : head.startsWith("GET /echo")
+            ? ok(head)
+            : `HTTP/1.1 302 Found\r\nLocation: ${target.url.replace("127.0.0.1", "localhost")}/x\r\nContent-Length: 0\r\n\r\n`
+      )
+      try {
+        await run(
+          Effect.gen(function* () {
+            const c = yield* client
+            const headers: Array<[string, string]> = [["Authorization", "Bearer s3cret"], ["Cookie", "a=b"], ["X-Keep", "1"]]
+            const cross = yield* (yield* c.get(`${origin.url}/cross`, { headers })).text
+            expect(cross).not.toContain("Authorization")
+            expect(cross).not.toContain("Cookie")
+            expect(cross).toContain("X-Keep: 1")
+            const same = yield* (yield* c.get(`${origin.url}/same`, { headers })).text
+            expect(same).toContain("Authorization: Bearer s3cret")
+          }),
+          { followRedirects: 3 }
+        )
+      } finally {
+        await target.close()
+        await origin.close()
+      }
+    }))
+})
+
+describe("HttpClient: proxies", () => {
+  it.live("http URLs go to the proxy in absolute-form with Proxy-Authorization", () =>
+    Effect.promise(async () => {
+      const origin = await rawServer((head) => ok(head.split("\r\n")[0]!))
+      const proxy = await proxyServer("Basic dXNlcjpwYXNz")
+      try {
+        const text = await run(Effect.flatMap(Effect.flatMap(client, (c) => c.get(`${origin.url}/via?x=1`)), (r) => r.text), {
+          proxy: `http://user:pass@127.0.0.1:${proxy.port}`
+        })
+        expect(text).toBe(`GET ${origin.url}/via?x=1 HTTP/1.1`)
+        expect(proxy.requests[0]).toContain("Proxy-Authorization: Basic dXNlcjpwYXNz\r\n")
+        expect(proxy.requests[0]).toContain(`Host: 127.0.0.1:${origin.port}\r\n`)
+      } finally {
+        await origin.close()
+        await proxy.close()
+      }
+    }))
+
+  it.live("https URLs go through a CONNECT tunnel, TLS verified against the target", () =>
+    Effect.promise(async () => {
+      const server = tls.createServer({ cert: certs.serverCert, key: certs.serverKey }, (s) => {
+        s.on("error", () => {})
+        s.once("data", () => s.end(ok("secret over tunnel")))
+      })
+      await new Promise<void>((r) => server.listen(0, "127.0.0.1", r))
+      const port = (server.address() as net.AddressInfo).port
+      const proxy = await proxyServer("Basic dXNlcjpwYXNz")
+      try {
+        const text = await run(Effect.flatMap(Effect.flatMap(client, (c) => c.get(`https://localhost:${port}/`)), (r) => r.text), {
+          proxy: `http://user:pass@127.0.0.1:${proxy.port}`,
+          tls: { ca: certs.ca }
+        })
+        expect(text).toBe("secret over tunnel")
+        expect(proxy.requests[0]).toMatch(new RegExp(`^CONNECT localhost:${port} HTTP/1.1\r\n`))
+        expect(proxy.requests[0]).toContain("Proxy-Authorization: Basic dXNlcjpwYXNz\r\n")
+        const denied = await runExit(Effect.flatMap(client, (c) => c.get(`https://localhost:${port}/`)), {
+          proxy: `http://user:wrong@127.0.0.1:${proxy.port}`,
+          tls: { ca: certs.ca }
+        })
+        expect(failureOf(denied)).toMatchObject({ _tag: "TunnelError", status: 407 })
+      } finally {
+        await proxy.close()
+        await new Promise<void>((r) => server.close(() => r()))
+      }
+    }))
+
+  it.live("proxyFromEnv reads HTTP_PROXY and NO_PROXY through Config", () =>
+    Effect.promise(async () => {
+      const origin = await rawServer((head) => ok(head.split("\r\n")[0]!))
+      const proxy = await proxyServer()
+      try {
+        const provider = (noProxy: string) =>
+          ConfigProvider.fromMap(new Map([["HTTP_PROXY", proxy.url], ["NO_PROXY", noProxy]]))
+        const get = (noProxy: string) =>
+          Effect.runPromise(
+            Effect.scoped(Effect.flatMap(Effect.flatMap(client, (c) => c.get(`${origin.url}/p`)), (r) => r.text)).pipe(
+              Effect.provide(HttpClient.layer({ proxyFromEnv: true })),
+              Effect.withConfigProvider(provider(noProxy))
+            )
+          )
+        expect(await get("example.com")).toBe(`GET ${origin.url}/p HTTP/1.1`)
+        expect(await get("localhost,127.0.0.1")).toBe("GET /p HTTP/1.1")
+      } finally {
+        await origin.close()
+        await proxy.close()
+      }
+    }))
+
+  it("NO_PROXY matching", () => {
+    expect(HttpClient.bypassesProxy("*", "a.com", 80)).toBe(true)
+    expect(HttpClient.bypassesProxy(".example.com", "api.example.com", 80)).toBe(true)
+    expect(HttpClient.bypassesProxy("example.com", "api.example.com", 80)).toBe(true)
+    expect(HttpClient.bypassesProxy("example.com", "example.com", 443)).toBe(true)
+    expect(HttpClient.bypassesProxy("example.com", "badexample.com", 80)).toBe(false)
+    expect(HttpClient.bypassesProxy("example.com:8080", "example.com", 80)).toBe(false)
+    expect(HttpClient.bypassesProxy("example.com:8080", "example.com", 8080)).toBe(true)
+    expect(HttpClient.bypassesProxy("", "example.com", 80)).toBe(false)
+    expect(HttpClient.bypassesProxy(undefined, "example.com", 80)).toBe(false)
+  })
+})
+
+describe("HttpClient: with the mock transport", () => {
+  const TestLayer = (replies: Parameters<typeof Transport.layerMock>[0]) => {
+    const mock = Transport.layerMock(replies, { keepOpen: true })
+    return Layer.merge(HttpClient.layerWith().pipe(Layer.provide(mock)), mock)
+  }
+
+  it.live("a user's test: canned answers, recorded requests, no leaked connections", () =>
+    Effect.gen(function* () {
+      const c = yield* client
+      const r = yield* c.get("http://api.test/items")
+      expect(yield* r.json).toEqual([1, 2])
+      const r2 = yield* c.post("http://api.test/items", { body: "{}", headers: { "content-type": "application/json" } })
+      expect(r2.status).toBe(201)
+      yield* r2.drain
+      const peer = yield* Transport.MockPeer
+      expect(peer.requestsText()).toEqual([
+        "GET /items HTTP/1.1\r\nHost: api.test\r\nAccept-Encoding: identity\r\n\r\n",
+        "POST /items HTTP/1.1\r\nHost: api.test\r\nAccept-Encoding: identity\r\nContent-Length: 2\r\ncontent-type: application/json\r\n\r\n{}"
+      ])
+      expect(peer.connections()).toBe(1)
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(
+        TestLayer([
+          "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n[1,2]",
+          "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"
+        ])
+      )
+    ))
+
+  it.live("a stale pooled connection (mock close) is retried for GET", () =>
+    Effect.gen(function* () {
+      const c = yield* client
+      yield* Effect.scoped(Effect.flatMap(c.get("http://api.test/1"), (r) => r.text))
+      const t = yield* Effect.scoped(Effect.flatMap(c.get("http://api.test/2"), (r) => r.text))
+      expect(t).toBe("two")
+      const peer = yield* Transport.MockPeer
+      expect(peer.connections()).toBe(2)
+    }).pipe(
+      Effect.provide(
+        TestLayer(["HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\none", Transport.mock.close, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\ntwo"])
+      )
+    ))
+
+  it.live("headers timeout with a stalled mock", () =>
+    Effect.gen(function* () {
+      const c = yield* client
+      const e = yield* Effect.flip(Effect.scoped(c.get("http://api.test/")))
+      expect(e).toMatchObject({ _tag: "TimeoutError", phase: "headers" })
+    }).pipe(
+      Effect.provide(
+        Layer.merge(
+          HttpClient.layerWith({ headersTimeout: Duration.millis(50) }).pipe(Layer.provide(Transport.layerMock([Transport.mock.stall]))),
+          Layer.empty
+        )
+      )
+    ))
+})
