@@ -48,3 +48,14 @@ export const invalidFieldValueIndex = (s: string): number => {
   }
   return -1
 }
+
+/** The value of a HEXDIG byte (0-15), or 0xff for any other byte. */
+export const HEX_VALUE: Uint8Array = (() => {
+  const t = new Uint8Array(256).fill(0xff)
+  for (let c = 0; c < 256; c++) {
+    if (c >= 0x30 && c <= 0x39) t[c] = c - 0x30
+    else if (c >= 0x41 && c <= 0x46) t[c] = c - 0x41 + 10
+    else if (c >= 0x61 && c <= 0x66) t[c] = c - 0x61 + 10
+  }
+  return t
+})()
