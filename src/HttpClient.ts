@@ -19,7 +19,7 @@
  * ```
  * @since 0.1.0
  */
-import { Cause, Config, Context, Duration, Effect, Either, Layer, Option, Schedule, Scope, Stream } from "effect"
+import { Cause, Config, Context, Deferred, Duration, Effect, Either, FiberId, Layer, Option, Schedule, Scope, Stream } from "effect"
 import { Headers, type HeadersInput } from "./Headers.js"
 import {
   DecodeError,
@@ -373,6 +373,7 @@ class PooledClient implements HttpClientService {
         maxIdleTimeMs: ms(o.maxIdleTime, 60_000)!,
         maxLifetimeMs: ms(o.maxLifetime, undefined),
         maxRequestsPerConnection: o.maxRequestsPerConnection,
+        pipelining: Math.max(1, o.pipelining ?? 1),
         connect: route.connect
       })
       this.pools.set(route.key, pool)
@@ -535,31 +536,55 @@ class PooledClient implements HttpClientService {
     if (Either.isLeft(encoded)) return Effect.fail(encoded.left)
     const { head, chunked } = encoded.right
     const pool = this.poolFor(route)
-    const owner: ResponseOwner = { release: (w, reusable) => pool.release(w, reusable), discard: (w) => pool.discard(w) }
     const retryable = isIdempotent(method) && isReplayable(body)
+    const pipelinable = retryable && pool.options.pipelining > 1
+    const plainOwner: ResponseOwner = { release: (w, reusable) => pool.release(w, reusable), discard: (w) => pool.discard(w) }
+    // Uninterruptible between the lease and its hand-over (to the response, or back to the pool):
+    // an interruption while writing or waiting for the head still returns the socket.
     const attempt = (fresh: boolean): Effect.Effect<HttpResponseImpl, Http1Error | E, R | Scope.Scope> =>
-      Effect.flatMap(pool.acquire(fresh), (lease) => {
+      Effect.uninterruptibleMask((restore) => Effect.flatMap(restore(pool.acquire(fresh, pipelinable)), (lease) => {
         const wire = lease.wire
-        wire.begin(method)
         const interim: Array<InterimResponse> = []
-        const send = this.writeRequest(wire, head, body, chunked)
-        const exchange = Effect.zipRight(send, this.readHead(wire, interim, deadline))
-        return Effect.matchCauseEffect(exchange, {
+        let owner = plainOwner
+        let exchange: Effect.Effect<HeadEvent | undefined, Http1Error | E, R>
+        if (!pipelinable) {
+          wire.begin(method)
+          exchange = Effect.zipRight(this.writeRequest(wire, head, body, chunked), this.readHead(wire, interim, deadline))
+        } else {
+          // Pipelining: write now, read when the responses queued before ours are over.
+          const previous = wire.tail
+          const done = Deferred.unsafeMake<void, void>(FiberId.none)
+          wire.tail = done
+          wire.enqueue(method)
+          owner = {
+            release: (w, reusable) => Effect.zipRight(Deferred.succeed(done, undefined), pool.release(w, reusable)),
+            discard: (w) => Effect.zipRight(Deferred.fail(done, undefined), pool.discard(w))
+          }
+          const turn = previous === undefined ? Effect.succeed(true) : Effect.match(Deferred.await(previous), { onFailure: () => false, onSuccess: () => true })
+          exchange = Effect.zipRight(
+            this.writeRequest(wire, head, body, chunked),
+            Effect.flatMap(turn, (ok) => {
+              // The wire broke before our turn: nothing of ours was answered.
+              if (!ok || wire.retired) return Effect.succeed(undefined)
+              wire.startReading(method)
+              return this.readHead(wire, interim, deadline)
+            })
+          )
+        }
+        return Effect.matchCauseEffect(restore(exchange), {
           onFailure: (cause) => {
-            const discard = pool.discard(wire)
-            const failure = Option.getOrUndefined(Cause.failureOption(cause))
+            const discard = owner.discard(wire)
+            const failure = Option.getOrUndefined(Cause.failureOption(cause)) as { _tag?: string } | undefined
             const stale =
               lease.reused &&
               retryable &&
               !wire.sawResponseByte &&
-              failure !== undefined &&
-              (failure as Http1Error)._tag !== undefined &&
-              ((failure as Http1Error)._tag === "RemoteDisconnected" ||
-                ((failure as Http1Error)._tag === "ConnectionReset"))
+              (failure?._tag === "RemoteDisconnected" || failure?._tag === "ConnectionReset")
             // A kept-alive socket the server closed while idle: once more on a fresh one.
-            return Effect.zipRight(discard, stale ? attempt(true) : Effect.failCause(cause))
+            return Effect.zipRight(discard, stale ? restore(attempt(true)) : Effect.failCause(cause))
           },
           onSuccess: (ev) => {
+            if (ev === undefined) return Effect.zipRight(owner.discard(wire), restore(attempt(true)))
             const hint = keepAliveHint(ev.headers)
             if (hint !== undefined) wire.keepAliveMs = Math.min(hint, ms(this.config.maxIdleTime, 60_000)!)
             const res = new HttpResponseImpl(wire, ev, method, interim, owner, this.bodyTimeoutMs, false, deadline)
@@ -570,7 +595,7 @@ class PooledClient implements HttpClientService {
             )
           }
         })
-      })
+      }))
     return attempt(false)
   }
 

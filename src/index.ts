@@ -24,7 +24,7 @@ export * as HttpResponse from "./HttpResponse.js"
 /** The pooled keep-alive client. */
 export * as HttpClient from "./HttpClient.js"
 /** `@effect/platform`'s `HttpClient.HttpClient` on our engine. */
-// export * as PlatformHttpClient from "./PlatformHttpClient.js"
+export * as PlatformHttpClient from "./PlatformHttpClient.js"
 /** The sans-IO response parser. */
 export * as ResponseParser from "./protocol/ResponseParser.js"
 /** The sans-IO request serializer. */

@@ -6,7 +6,7 @@
  * pooled client both run exchanges over a `Wire`.
  * @internal
  */
-import { Effect, type Scope } from "effect"
+import { type Deferred, Effect, type Scope } from "effect"
 import {
   ConnectionReset,
   IncompleteRead,
@@ -63,11 +63,30 @@ export class Wire {
     this.parser = new ResponseParser(limits)
   }
 
+  /** Exchanges written and not yet finished (more than one only when pipelining). */
+  inFlight = 0
+  /** Resolves when the last queued exchange's response is over (pipelining turn order). */
+  tail: Deferred.Deferred<void, void> | undefined = undefined
+  /** Carries an exchange that others must not be pipelined behind. */
+  exclusive = false
+  /** Closed by its pool; a second release of it is ignored. */
+  retired = false
+
   /** Starts an exchange: the next response answers `method`. */
   begin(method: string): void {
+    this.parser.expect(method)
+    this.startReading(method)
+  }
+
+  /** Queues a pipelined request's method; its reader calls `startReading` on its turn. */
+  enqueue(method: string): void {
+    this.parser.expect(method)
+  }
+
+  /** The exchange for `method` is next to read its response. */
+  startReading(method: string): void {
     this.method = method
     this.sawResponseByte = this.parser.bufferedLength > 0
-    this.parser.expect(method)
   }
 
   /** The connection's context, added to errors. */

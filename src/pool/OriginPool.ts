@@ -23,6 +23,8 @@ export interface OriginPoolOptions {
   readonly maxIdleTimeMs: number
   readonly maxLifetimeMs: number | undefined
   readonly maxRequestsPerConnection: number | undefined
+  /** Requests in flight per connection for pipelinable (idempotent, replayable) requests. 1: off. */
+  readonly pipelining: number
   /** Opens a new wire whose sockets live in `scope`. */
   readonly connect: (scope: Scope.Scope) => Effect.Effect<Wire, Http1Error>
 }
@@ -32,6 +34,8 @@ export interface Lease {
   readonly wire: Wire
   /** The wire was taken from the idle stack (it has served before). */
   readonly reused: boolean
+  /** The request joins others in flight on this wire (HTTP/1.1 pipelining). */
+  readonly pipelined: boolean
 }
 
 type Waiter = (lease: Effect.Effect<Lease, Http1Error>) => void
@@ -40,6 +44,8 @@ export class OriginPool {
   private readonly idle: Array<Wire> = []
   private readonly waiters: Array<Waiter> = []
   private readonly timers = new Map<Wire, ReturnType<typeof setTimeout>>()
+  /** Wires lent out, for pipelining onto them. */
+  private readonly active = new Set<Wire>()
   /** Sockets open or being opened. */
   open = 0
   closed = false
@@ -70,6 +76,8 @@ export class OriginPool {
   /** Closes a wire's sockets (its scope). */
   private destroy(wire: Wire): Effect.Effect<void> {
     wire.broken = true
+    wire.retired = true
+    this.active.delete(wire)
     const timer = this.timers.get(wire)
     if (timer !== undefined) {
       clearTimeout(timer)
@@ -90,7 +98,7 @@ export class OriginPool {
             ),
           onSuccess: (wire) => {
             wire.scope = child
-            return Effect.succeed<Lease>({ wire, reused: false })
+            return Effect.succeed(this.lend(wire, false, false))
           }
         })
       )
@@ -117,34 +125,68 @@ export class OriginPool {
         clearTimeout(timer)
         this.timers.delete(wire)
       }
-      if (this.usable(wire, now)) return { lease: { wire, reused: true }, stale }
+      if (this.usable(wire, now)) return { lease: this.lend(wire, true, false), stale }
       stale.push(wire)
     }
     return { lease: undefined, stale }
+  }
+
+  /** Marks a wire as carrying one more exchange. */
+  private lend(wire: Wire, reused: boolean, pipelined: boolean): Lease {
+    // Only pipelinable exchanges may share a wire; `acquire` sets this back for those.
+    wire.exclusive = true
+    wire.inFlight++
+    this.active.add(wire)
+    return { wire, reused, pipelined }
+  }
+
+  /** The busy wire with the fewest requests in flight that can take one more, if any. */
+  private pipelineTarget(): Wire | undefined {
+    let best: Wire | undefined
+    for (const wire of this.active) {
+      if (wire.broken || wire.exclusive || wire.inFlight >= this.options.pipelining || !wire.socket.isOpen()) continue
+      if (best === undefined || wire.inFlight < best.inFlight) best = wire
+    }
+    return best
   }
 
   /**
    * A connection for one exchange: an idle one (LIFO), a new one while under the limit, or a
    * place in the queue; `PoolExhausted` when the queue is full. `fresh` skips idle sockets.
    */
-  acquire(fresh = false): Effect.Effect<Lease, Http1Error> {
+  acquire(fresh = false, pipelinable = false): Effect.Effect<Lease, Http1Error> {
+    if (this.options.pipelining <= 1) return this.acquireWire(fresh, false)
+    return Effect.map(this.acquireWire(fresh, pipelinable), (lease) => {
+      lease.wire.exclusive = !pipelinable
+      return lease
+    })
+  }
+
+  private acquireWire(fresh: boolean, pipelinable: boolean): Effect.Effect<Lease, Http1Error> {
     return Effect.suspend(() => {
       if (!fresh) {
         const { lease, stale } = this.takeIdle()
         if (stale.length > 0) {
           this.open -= stale.length
           const closeStale = Effect.forEach(stale, (w) => this.destroy(w), { discard: true })
-          return Effect.zipRight(closeStale, this.acquire(false))
+          return Effect.zipRight(closeStale, this.acquireWire(false, pipelinable))
         }
         if (lease !== undefined) return Effect.succeed(lease)
       } else if (this.open >= this.options.maxConnections && this.idle.length > 0) {
         // Make room for a fresh socket by retiring the oldest idle one.
         const oldest = this.idle.shift()!
+        const timer = this.timers.get(oldest)
+        if (timer !== undefined) clearTimeout(timer)
+        this.timers.delete(oldest)
         return Effect.zipRight(this.destroy(oldest), Effect.suspend(() => this.openNew))
       }
       if (this.open < this.options.maxConnections) {
         this.open++
         return this.openNew
+      }
+      if (pipelinable && !fresh && this.options.pipelining > 1) {
+        const target = this.pipelineTarget()
+        if (target !== undefined) return Effect.succeed(this.lend(target, true, true))
       }
       if (this.waiters.length >= this.options.maxPending) {
         return Effect.fail(new PoolExhausted({ origin: this.options.origin, maxPending: this.options.maxPending }))
@@ -168,12 +210,21 @@ export class OriginPool {
    */
   release(wire: Wire, reusable: boolean): Effect.Effect<void> {
     return Effect.suspend(() => {
-      if (!reusable || this.closed || !this.usable(wire, Date.now())) {
+      // Pipelined exchanges queued on a wire that was already closed end here too.
+      if (wire.retired) return Effect.void
+      wire.inFlight--
+      if (!reusable || this.closed) {
+        return Effect.zipRight(this.destroy(wire), this.freeSlot)
+      }
+      // Others are still in flight on this wire: it stays lent out.
+      if (wire.inFlight > 0) return Effect.void
+      this.active.delete(wire)
+      if (!this.usable(wire, Date.now())) {
         return Effect.zipRight(this.destroy(wire), this.freeSlot)
       }
       const waiter = this.waiters.shift()
       if (waiter !== undefined) {
-        waiter(Effect.succeed({ wire, reused: true }))
+        waiter(Effect.succeed(this.lend(wire, true, false)))
         return Effect.void
       }
       this.idle.push(wire)

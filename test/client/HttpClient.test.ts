@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Duration, Effect, Exit, Fiber, Layer, Stream } from "effect"
+import { ConfigProvider, Duration, Effect, Exit, Fiber, Layer, type Scope, Stream } from "effect"
 import * as tls from "node:tls"
 import * as net from "node:net"
 import { afterAll, beforeAll } from "vitest"
@@ -7,10 +7,10 @@ import { HttpClient, Transport } from "../../src/index.js"
 import * as certs from "../fixtures/certs.js"
 import { eventually, ok, proxyServer, rawServer, type RawServer } from "./servers.js"
 
-const run = <A, E>(effect: Effect.Effect<A, E, HttpClient.HttpClient>, options?: HttpClient.Options) =>
+const run = <A, E>(effect: Effect.Effect<A, E, HttpClient.HttpClient | Scope.Scope>, options?: HttpClient.Options) =>
   Effect.runPromise(Effect.scoped(effect).pipe(Effect.provide(HttpClient.layer(options)))) as Promise<A>
 
-const runExit = <A, E>(effect: Effect.Effect<A, E, HttpClient.HttpClient>, options?: HttpClient.Options) =>
+const runExit = <A, E>(effect: Effect.Effect<A, E, HttpClient.HttpClient | Scope.Scope>, options?: HttpClient.Options) =>
   Effect.runPromiseExit(Effect.scoped(effect).pipe(Effect.provide(HttpClient.layer(options))))
 
 const failureOf = <A, E>(exit: Exit.Exit<A, E>): any => {
@@ -661,4 +661,87 @@ describe("HttpClient: with the mock transport", () => {
         )
       )
     ))
+})
+
+describe("HttpClient: pipelining", () => {
+  it.live("idempotent requests share one connection in order; answers match requests", () =>
+    Effect.promise(async () => {
+      // A request that arrives while the answer to the previous one is still pending was pipelined.
+      let pipelined = 0
+      const server = await rawServer((head, _i, socket) => {
+        const s = socket as any
+        const now = Date.now()
+        if (s.answerAt !== undefined && s.answerAt > now) pipelined++
+        s.answerAt = now + 20
+        return { write: ok(head.split(" ")[1]!), delayMs: 20 }
+      })
+      try {
+        const answers = await run(
+          Effect.gen(function* () {
+            const c = yield* client
+            return yield* Effect.forEach(
+              Array.from({ length: 24 }, (_, i) => i),
+              (i) => Effect.scoped(Effect.flatMap(c.get(`${server.url}/p${i}`), (r) => r.text)),
+              { concurrency: 8 }
+            )
+          }),
+          { maxConnectionsPerOrigin: 2, pipelining: 4 }
+        )
+        expect(answers).toEqual(Array.from({ length: 24 }, (_, i) => `/p${i}`))
+        expect(server.accepted()).toBe(2)
+        expect(pipelined).toBeGreaterThan(5)
+      } finally {
+        await server.close()
+      }
+    }))
+
+  it.live("when a pipelined connection dies, the requests queued on it are retried on a fresh one", () =>
+    Effect.promise(async () => {
+      // Each connection answers its first request and then closes without a word.
+      const server = await rawServer((head, _i, socket) => {
+        if ((socket as any).answered === true) return { stall: true }
+        ;(socket as any).answered = true
+        setTimeout(() => socket.destroy(), 30)
+        return { write: ok(head.split(" ")[1]!), delayMs: 10 }
+      })
+      try {
+        const answers = await run(
+          Effect.gen(function* () {
+            const c = yield* client
+            return yield* Effect.forEach(
+              Array.from({ length: 4 }, (_, i) => i),
+              (i) => Effect.scoped(Effect.flatMap(c.get(`${server.url}/q${i}`), (r) => r.text)),
+              { concurrency: 4 }
+            )
+          }),
+          { maxConnectionsPerOrigin: 1, pipelining: 4 }
+        )
+        expect(answers).toEqual(["/q0", "/q1", "/q2", "/q3"])
+        expect(server.accepted()).toBe(4)
+      } finally {
+        await server.close()
+      }
+    }))
+
+  it.live("non-idempotent requests are never pipelined", () =>
+    Effect.promise(async () => {
+      const server = await rawServer((head) => ({ write: ok(head.split(" ")[0]!), delayMs: 20 }))
+      try {
+        const answers = await run(
+          Effect.gen(function* () {
+            const c = yield* client
+            return yield* Effect.forEach(
+              [0, 1, 2],
+              () => Effect.scoped(Effect.flatMap(c.post(`${server.url}/`, { body: "x" }), (r) => r.text)),
+              { concurrency: 3 }
+            )
+          }),
+          { maxConnectionsPerOrigin: 3, pipelining: 4 }
+        )
+        expect(answers).toEqual(["POST", "POST", "POST"])
+        expect(server.accepted()).toBe(3)
+      } finally {
+        await server.close()
+      }
+    }))
 })
