@@ -38,7 +38,11 @@ export interface Lease {
   readonly pipelined: boolean
 }
 
-type Waiter = (lease: Effect.Effect<Lease, Http1Error>) => void
+interface Waiter {
+  readonly resume: (lease: Effect.Effect<Lease, Http1Error>) => void
+  /** May join a busy wire (pipelining). */
+  readonly pipelinable: boolean
+}
 
 export class OriginPool {
   private readonly idle: Array<Wire> = []
@@ -98,7 +102,8 @@ export class OriginPool {
             ),
           onSuccess: (wire) => {
             wire.scope = child
-            return Effect.succeed(this.lend(wire, false, false))
+            const lease = this.lend(wire, false, false)
+            return Effect.succeed(lease)
           }
         })
       )
@@ -109,7 +114,7 @@ export class OriginPool {
   private get freeSlot(): Effect.Effect<void> {
     return Effect.sync(() => {
       const waiter = this.waiters.shift()
-      if (waiter !== undefined) waiter(this.openNew)
+      if (waiter !== undefined) waiter.resume(this.openNew)
       else this.open--
     })
   }
@@ -150,6 +155,20 @@ export class OriginPool {
     return best
   }
 
+  /** Hands a shareable busy wire to queued pipelinable requests while it has room. */
+  private servePipelined(wire: Wire): void {
+    if (this.options.pipelining <= 1 || wire.exclusive || wire.broken) return
+    for (let i = 0; i < this.waiters.length && wire.inFlight < this.options.pipelining; ) {
+      const waiter = this.waiters[i]!
+      if (!waiter.pipelinable) {
+        i++
+        continue
+      }
+      this.waiters.splice(i, 1)
+      waiter.resume(Effect.succeed(this.lend(wire, true, true)))
+    }
+  }
+
   /**
    * A connection for one exchange: an idle one (LIFO), a new one while under the limit, or a
    * place in the queue; `PoolExhausted` when the queue is full. `fresh` skips idle sockets.
@@ -158,6 +177,8 @@ export class OriginPool {
     if (this.options.pipelining <= 1) return this.acquireWire(fresh, false)
     return Effect.map(this.acquireWire(fresh, pipelinable), (lease) => {
       lease.wire.exclusive = !pipelinable
+      // A new or reused wire that may be shared can take queued requests right away.
+      if (pipelinable) this.servePipelined(lease.wire)
       return lease
     })
   }
@@ -193,7 +214,7 @@ export class OriginPool {
       }
       return Effect.flatten(
         Effect.async<Effect.Effect<Lease, Http1Error>>((resume) => {
-          const waiter: Waiter = (next) => resume(Effect.succeed(next))
+          const waiter: Waiter = { resume: (next) => resume(Effect.succeed(next)), pipelinable }
           this.waiters.push(waiter)
           return Effect.sync(() => {
             const i = this.waiters.indexOf(waiter)
@@ -216,15 +237,18 @@ export class OriginPool {
       if (!reusable || this.closed) {
         return Effect.zipRight(this.destroy(wire), this.freeSlot)
       }
-      // Others are still in flight on this wire: it stays lent out.
-      if (wire.inFlight > 0) return Effect.void
+      // Others are still in flight on this wire: it stays lent out, and may take a queued request.
+      if (wire.inFlight > 0) {
+        this.servePipelined(wire)
+        return Effect.void
+      }
       this.active.delete(wire)
       if (!this.usable(wire, Date.now())) {
         return Effect.zipRight(this.destroy(wire), this.freeSlot)
       }
       const waiter = this.waiters.shift()
       if (waiter !== undefined) {
-        waiter(Effect.succeed(this.lend(wire, true, false)))
+        waiter.resume(Effect.succeed(this.lend(wire, true, false)))
         return Effect.void
       }
       this.idle.push(wire)
