@@ -856,7 +856,12 @@ export class ResponseParser {
           continue
         }
         if (c === 0x3b) {
+          // the extension bytes are counted from the ";"
           sz = SZ_EXT
+          if (++this.szExt > maxExt) {
+            this.fail(new LineTooLong({ what: "chunk size line", limit: maxExt }))
+            return this.errorEvent
+          }
           continue
         }
         if (c === 10) return this.invalidChunk("bare LF in the chunk size line", c)
