@@ -388,6 +388,32 @@ class PooledClient implements HttpClientService {
     return url.scheme === "https" ? this.envHttps : this.envHttp
   }
 
+  private readonly parsedUrls = new Map<string, ParsedUrl | InvalidURL>()
+  private readonly routes = new Map<string, Route | InvalidURL>()
+
+  /** `parseUrl` with a bounded cache: apps call the same few URLs over and over. */
+  private parse(url: string): ParsedUrl | InvalidURL {
+    let parsed = this.parsedUrls.get(url)
+    if (parsed === undefined) {
+      parsed = parseUrl(url)
+      if (this.parsedUrls.size >= 1024) this.parsedUrls.clear()
+      this.parsedUrls.set(url, parsed)
+    }
+    return parsed
+  }
+
+  /** The route of an origin (and target), cached per origin for direct and tunnelled routes. */
+  private routeCached(url: ParsedUrl): Route | InvalidURL {
+    const key = `${url.origin}\u0000${url.target}`
+    let route = this.routes.get(key)
+    if (route === undefined) {
+      route = this.route(url)
+      if (this.routes.size >= 1024) this.routes.clear()
+      this.routes.set(key, route)
+    }
+    return route
+  }
+
   private route(url: ParsedUrl): Route | InvalidURL {
     const proxy = this.proxyFor(url)
     if (proxy instanceof InvalidURL) return proxy
@@ -473,14 +499,17 @@ class PooledClient implements HttpClientService {
     count: number,
     deadline: { readonly at: number; readonly ms: number } | undefined
   ): Effect.Effect<ClientResponse, Http1Error | E, R | Scope.Scope> {
+    const parsed = this.parse(url)
+    if (parsed instanceof InvalidURL) return Effect.fail(parsed)
+    const route = this.routeCached(parsed)
+    if (route instanceof InvalidURL) return Effect.fail(route)
+    const exchange = this.exchange(method, parsed, route, headers, body, deadline)
+    // The common case, without a generator: no redirect to follow.
+    if (maxRedirects <= 0) return Effect.map(exchange, (res) => new ClientResponseImpl(res, url, count) as ClientResponse)
     return Effect.gen(this, function* () {
-      const parsed = parseUrl(url)
-      if (parsed instanceof InvalidURL) return yield* Effect.fail(parsed)
-      const route = this.route(parsed)
-      if (route instanceof InvalidURL) return yield* Effect.fail(route)
-      const res = yield* this.exchange(method, parsed, route, headers, body, deadline)
+      const res = yield* exchange
       const location = res.headers.get("location")
-      if (maxRedirects <= 0 || !REDIRECTS.has(res.status) || location === undefined) {
+      if (!REDIRECTS.has(res.status) || location === undefined) {
         return new ClientResponseImpl(res, url, count) as ClientResponse
       }
       let next: URL
