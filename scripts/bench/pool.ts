@@ -87,6 +87,11 @@ const loadPlatformLayer = async (n: number): Promise<Layer.Layer<PlatformClient.
   }
   const ns = mod.PlatformHttpClient as Record<string, unknown> | undefined
   if (ns === undefined) return "src/index.ts does not export PlatformHttpClient yet"
+  // `layerWith(options)` sizes the pool like the other rows; `layer` (default options) otherwise.
+  if (typeof ns.layerWith === "function") {
+    const made = (ns.layerWith as (o: unknown) => unknown)({ maxConnectionsPerOrigin: n })
+    if (Layer.isLayer(made)) return made as Layer.Layer<PlatformClient.HttpClient>
+  }
   const layer = ns.layer
   // `layer` may be a Layer or a function of pool options; give it our client and Transport too.
   const base = Layer.merge(HttpClient.layer({ maxConnectionsPerOrigin: n }), Transport.layer)
@@ -260,7 +265,7 @@ export const runPoolBench = async (port: number, t: BenchTiming, log: (s: string
         table,
         notes: [
           `each contender alone for ${dur}; N callers each loop request → read body; pool size N (undici \`connections: N\`, Agent \`maxSockets: N\`)`,
-          "ours: `HttpClient.make({ maxConnectionsPerOrigin: N })`, N fibers in one `Effect.runPromise`, each request in its own `Effect.scoped`",
+          "ours: `HttpClient.make({ maxConnectionsPerOrigin: N })`, N fibers in one `Effect.runPromise`, each request in its own `Effect.scoped`; via platform: `PlatformHttpClient.layerWith({ maxConnectionsPerOrigin: N })` and `HttpClient.get(url)` + `res.arrayBuffer` of `@effect/platform`",
           "Node's `fetch` is the undici bundled with Node 20 (its default global dispatcher), not the undici 7 package",
           "the raw loop writes a request and waits for the canned response's byte count: no parsing, the floor of what a client on this machine can do"
         ]
