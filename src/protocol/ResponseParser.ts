@@ -85,6 +85,9 @@ const R_NEED = 1 // the line is not complete in the front buffer
 const R_DONE = 2 // the blank line that ends a head / trailer section was consumed
 const R_ERROR = 3 // `this.error` is set
 
+/** Bytes decoded at once for head strings (see `str`). */
+const WINDOW = 4096
+
 const CC_HTTP = [0x48, 0x54, 0x54, 0x50, 0x2f] // "HTTP/"
 
 const emptyPartial = () => new Uint8Array(0)
@@ -206,6 +209,8 @@ export class ResponseParser {
     if (this.frontEnd > this.pos) parts.push(this.front.subarray(this.pos, this.frontEnd))
     for (let i = this.qh; i < this.queue.length; i++) parts.push(this.queue[i]!)
     this.front = EMPTY
+    this.winBuf = EMPTY
+    this.win = ""
     this.pos = 0
     this.frontEnd = 0
     this.queue = []
@@ -358,6 +363,29 @@ export class ResponseParser {
     return true
   }
   private carry: FastBuffer = EMPTY
+
+  /**
+   * Head strings come from one decoded window of the front buffer: a native `latin1Slice` per
+   * field name and value costs more than parsing the field, `String#slice` on a decoded window
+   * does not cross into C++. The window is decoded again when a string falls outside it.
+   */
+  private win = ""
+  private winBuf: FastBuffer = EMPTY
+  private winStart = 0
+  private winEnd = 0
+
+  private str(buf: FastBuffer, a: number, b: number): string {
+    if (buf !== this.winBuf || a < this.winStart || b > this.winEnd) {
+      if (b - a > WINDOW) return buf.latin1Slice(a, b)
+      const end = this.frontEnd - a > WINDOW ? a + WINDOW : this.frontEnd
+      if (buf !== this.front || end < b) return buf.latin1Slice(a, b)
+      this.win = buf.latin1Slice(a, end)
+      this.winBuf = buf
+      this.winStart = a
+      this.winEnd = end
+    }
+    return this.win.slice(a - this.winStart, b - this.winStart)
+  }
 
   // ---------------------------------------------------------------------------------------------
   // Events
@@ -519,7 +547,7 @@ export class ResponseParser {
     while (re > rs && (buf[re - 1] === 0x20 || buf[re - 1] === 0x09)) re--
     this.status = d0 * 100 + d1 * 10 + d2
     this.version = version
-    this.reason = rs < re ? buf.latin1Slice(rs, re) : ""
+    this.reason = rs < re ? this.str(buf, rs, re) : ""
     this.fields = []
     this.phase = P_HEADERS
     return R_LINE
@@ -636,7 +664,7 @@ export class ResponseParser {
     }
     let ve = lineEnd
     while (ve > vs && ((c = buf[ve - 1]!) === 0x20 || c === 0x09)) ve--
-    const value = ve > vs ? buf.latin1Slice(vs, ve) : ""
+    const value = ve > vs ? this.str(buf, vs, ve) : ""
     this.pos = next
     if (!trailer) {
       this.headBytes += next - start
@@ -656,7 +684,7 @@ export class ResponseParser {
       )
       return R_ERROR
     }
-    fields.push(buf.latin1Slice(start, nameEnd), value)
+    fields.push(this.str(buf, start, nameEnd), value)
     return R_LINE
   }
 
@@ -951,11 +979,21 @@ const connectionTokens = (v: string): number => {
     let e = j
     while (s < e && (v.charCodeAt(s) === 0x20 || v.charCodeAt(s) === 0x09)) s++
     while (e > s && (v.charCodeAt(e - 1) === 0x20 || v.charCodeAt(e - 1) === 0x09)) e--
-    if (e - s === 5 && v.slice(s, e).toLowerCase() === "close") flags |= 1
-    else if (e - s === 10 && v.slice(s, e).toLowerCase() === "keep-alive") flags |= 2
+    if (e - s === 5 && sameLowerAt(v, s, "close")) flags |= 1
+    else if (e - s === 10 && sameLowerAt(v, s, "keep-alive")) flags |= 2
     i = j + 1
   }
   return flags
+}
+
+/** `v` at `at` equals the lower-case ASCII `lower`, ignoring ASCII case. */
+const sameLowerAt = (v: string, at: number, lower: string): boolean => {
+  for (let i = 0; i < lower.length; i++) {
+    let c = v.charCodeAt(at + i)
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20
+    if (c !== lower.charCodeAt(i)) return false
+  }
+  return true
 }
 
 /** The combined Transfer-Encoding is exactly one `chunked` (case-insensitive, surrounding OWS ignored). */
