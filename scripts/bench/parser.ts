@@ -84,7 +84,7 @@ const runOurs = (chunks: ReadonlyArray<Buffer>, expected: number): [number, numb
       if (ev._tag === "Data") body += ev.bytes.length
       else if (ev._tag === "Head") headerFields += ev.headers.length
       else if (ev._tag === "End") messages++
-      else throw new Error(`parse error: ${ev._tag === "Error" ? ev.error._tag : ev._tag}`)
+      else throw new Error(`parse error: ${ev.error._tag}`)
     }
   }
   if (headerFields === 0) throw new Error("no headers")
