@@ -1,0 +1,499 @@
+/**
+ * The node:net / node:tls implementation of {@link TransportService}.
+ *
+ * Reads are pulled: the node socket stays in paused mode with one permanent `'readable'` listener,
+ * and `read` takes whatever the stream has buffered (`socket.read()`). Node stops reading from the
+ * kernel once its buffer reaches the high-water mark, so a consumer that stops reading leaves the
+ * rest of a large body in the kernel and, beyond that, on the server.
+ *
+ * Read timeouts use one timer per socket, re-armed with `timer.refresh()`; there is no
+ * `Effect.timeout` on the hot path.
+ * @since 0.1.0
+ */
+import { Duration, Effect } from "effect"
+import * as net from "node:net"
+import * as tls from "node:tls"
+import { ConnectError, ConnectionReset, TimeoutError, TlsError } from "../Http1Error.js"
+import type { ConnectOptions, ReadTimeout, Socket, TlsOptions, TransportService } from "./types.js"
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+/** `"[::1]"` → `"::1"`; other hosts unchanged. */
+export const stripBrackets = (host: string): string =>
+  host.length > 1 && host.charCodeAt(0) === 0x5b && host.charCodeAt(host.length - 1) === 0x5d ? host.slice(1, -1) : host
+
+const errorCode = (err: unknown): string | undefined => {
+  if (typeof err !== "object" || err === null) return undefined
+  const code = (err as { code?: unknown }).code
+  if (typeof code === "string") return code
+  // autoSelectFamily reports an AggregateError; its first attempt carries the code.
+  const errors = (err as { errors?: unknown }).errors
+  if (Array.isArray(errors)) {
+    for (const e of errors) {
+      const c = errorCode(e)
+      if (c !== undefined) return c
+    }
+  }
+  return undefined
+}
+
+const errorMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err))
+
+const tlsCodes = new Set([
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_REVOKED",
+  "CERT_UNTRUSTED",
+  "CERT_REJECTED",
+  "CERT_SIGNATURE_FAILURE",
+  "HOSTNAME_MISMATCH",
+  "INVALID_CA",
+  "INVALID_PURPOSE",
+  "PATH_LENGTH_EXCEEDED"
+])
+const isTlsCode = (code: string | undefined): boolean =>
+  code !== undefined && (code.startsWith("ERR_SSL_") || code.startsWith("ERR_TLS_") || code.startsWith("ERR_OSSL_") || tlsCodes.has(code))
+
+const toMillis = (d: Duration.DurationInput | undefined): number | undefined => {
+  if (d === undefined) return undefined
+  const ms = Duration.toMillis(Duration.decode(d))
+  return Number.isFinite(ms) ? Math.max(0, ms) : undefined
+}
+
+/** Merges TLS options, later ones winning; keys set to `undefined` do not erase earlier values. */
+export const mergeTls = (base: TlsOptions | undefined, over: TlsOptions | undefined): TlsOptions => {
+  if (over === undefined) return base ?? {}
+  if (base === undefined) return over
+  const out: Record<string, unknown> = { ...base }
+  for (const [k, v] of Object.entries(over)) if (v !== undefined) out[k] = v
+  return out as TlsOptions
+}
+
+const DEFAULT_ALPN: ReadonlyArray<string> = ["http/1.1"]
+
+/** The node:tls options for a connection to `host` (already unbracketed). */
+const tlsConnectOptions = (host: string, opts: TlsOptions): tls.ConnectionOptions => {
+  const o: tls.ConnectionOptions = {
+    host,
+    rejectUnauthorized: opts.rejectUnauthorized !== false,
+    ALPNProtocols: [...(opts.ALPNProtocols ?? DEFAULT_ALPN)]
+  }
+  const servername = opts.servername ?? (net.isIP(host) === 0 ? host : undefined)
+  if (servername !== undefined && servername !== "") o.servername = servername
+  if (opts.ca !== undefined) o.ca = (Array.isArray(opts.ca) ? [...opts.ca] : opts.ca) as string | Buffer | Array<string | Buffer>
+  if (opts.cert !== undefined) o.cert = opts.cert
+  if (opts.key !== undefined) o.key = opts.key
+  if (opts.passphrase !== undefined) o.passphrase = opts.passphrase
+  if (opts.minVersion !== undefined) o.minVersion = opts.minVersion
+  if (opts.ciphers !== undefined) o.ciphers = opts.ciphers
+  return o
+}
+
+let nextId = 1
+
+// ---------------------------------------------------------------------------------------------
+// The socket
+// ---------------------------------------------------------------------------------------------
+
+type Resume<A, E> = (effect: Effect.Effect<A, E>) => void
+
+const VOID = Effect.void
+const EOF = Effect.succeed(undefined)
+
+const underlyingSockets = new WeakMap<Socket, net.Socket>()
+
+/**
+ * The node socket behind a {@link Socket} opened by this module (for tests and diagnostics:
+ * `bytesRead`, `readableLength`, addresses). `undefined` for other implementations.
+ * @internal
+ */
+export const underlying = (socket: Socket): net.Socket | undefined => underlyingSockets.get(socket)
+
+class NodeSocket implements Socket {
+  readonly id = nextId++
+  private waiter: Resume<Uint8Array | undefined, ConnectionReset | TimeoutError> | null = null
+  private readTimeout: ReadTimeout | undefined = undefined
+  private timer: NodeJS.Timeout | undefined = undefined
+  private timerMs = -1
+  private drainWaiters: Array<Resume<void, ConnectionReset>> = []
+  private error: ConnectionReset | undefined = undefined
+  private eof = false
+  private closed = false
+  private detached = false
+  /** Sockets (or wrappers) to destroy together with this one. */
+  private owned: Array<NodeSocket> = []
+
+  constructor(
+    readonly sock: net.Socket,
+    readonly host: string,
+    readonly port: number,
+    readonly secure: boolean
+  ) {
+    sock.on("readable", this.onReadable)
+    sock.on("end", this.onEnd)
+    sock.on("error", this.onError)
+    sock.on("close", this.onClose)
+    sock.on("drain", this.onDrain)
+    underlyingSockets.set(this, sock)
+  }
+
+  // --- events -------------------------------------------------------------------------------
+
+  private readonly onReadable = (): void => {
+    if (this.waiter === null) {
+      // Nothing buffered yet 'readable' fired: the peer has closed. Reading null lets the stream
+      // emit 'end' (which flags EOF); with data buffered, 'end' waits for the data to be read.
+      if (this.sock.readableLength === 0) this.sock.read()
+      return
+    }
+    const chunk: Buffer | null = this.sock.read()
+    if (chunk !== null) this.deliver(Effect.succeed(chunk))
+    // null: the stream has ended; 'end' follows and delivers EOF.
+  }
+
+  private readonly onEnd = (): void => {
+    this.eof = true
+    if (this.waiter !== null) this.deliver(EOF)
+  }
+
+  private readonly onError = (err: Error): void => {
+    if (this.error === undefined) {
+      this.error = new ConnectionReset({ cause: err, code: errorCode(err), beforeResponse: false, host: this.host, port: this.port })
+    }
+    this.failAll(this.error)
+  }
+
+  private readonly onClose = (): void => {
+    this.clearTimer()
+    if (this.waiter !== null || this.drainWaiters.length > 0) {
+      const error = this.error ?? this.closedError()
+      if (this.waiter !== null) {
+        if (this.eof) this.deliver(EOF)
+        else this.deliver(Effect.fail(error))
+      }
+      this.failDrain(error)
+    }
+  }
+
+  private readonly onDrain = (): void => {
+    const ws = this.drainWaiters
+    if (ws.length === 0) return
+    this.drainWaiters = []
+    for (const w of ws) w(VOID)
+  }
+
+  private readonly onTimer = (): void => {
+    const t = this.readTimeout
+    if (this.waiter === null || t === undefined) return
+    this.deliver(Effect.fail(new TimeoutError({ phase: t.phase, timeoutMs: t.ms, host: this.host, port: this.port })))
+  }
+
+  private readonly onWritten = (err?: Error | null): void => {
+    if (err && this.error === undefined) {
+      this.error = new ConnectionReset({ cause: err, code: errorCode(err), beforeResponse: false, host: this.host, port: this.port })
+      this.failAll(this.error)
+    }
+  }
+
+  private closedError(): ConnectionReset {
+    const err = new Error("socket closed")
+    ;(err as Error & { code: string }).code = "ERR_SOCKET_CLOSED"
+    return new ConnectionReset({ cause: err, code: "ERR_SOCKET_CLOSED", beforeResponse: false, host: this.host, port: this.port })
+  }
+
+  private deliver(effect: Effect.Effect<Uint8Array | undefined, ConnectionReset | TimeoutError>): void {
+    const w = this.waiter!
+    this.waiter = null
+    this.readTimeout = undefined
+    w(effect)
+  }
+
+  private failDrain(error: ConnectionReset): void {
+    const ws = this.drainWaiters
+    if (ws.length === 0) return
+    this.drainWaiters = []
+    const f = Effect.fail(error)
+    for (const w of ws) w(f)
+  }
+
+  private failAll(error: ConnectionReset): void {
+    if (this.waiter !== null) this.deliver(Effect.fail(error))
+    this.failDrain(error)
+  }
+
+  private armTimer(t: ReadTimeout): void {
+    this.readTimeout = t
+    if (this.timer !== undefined && this.timerMs === t.ms) {
+      this.timer.refresh()
+      return
+    }
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.timerMs = t.ms
+    this.timer = setTimeout(this.onTimer, t.ms)
+    this.timer.unref()
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer)
+      this.timer = undefined
+      this.timerMs = -1
+    }
+  }
+
+  // --- Socket -------------------------------------------------------------------------------
+
+  private readonly cancelRead = Effect.sync(() => {
+    this.waiter = null
+    this.readTimeout = undefined
+  })
+
+  readonly read = (timeout?: ReadTimeout): Effect.Effect<Uint8Array | undefined, ConnectionReset | TimeoutError> =>
+    Effect.async<Uint8Array | undefined, ConnectionReset | TimeoutError>((resume) => {
+      if (this.detached) return resume(Effect.fail(this.closedError()))
+      const chunk: Buffer | null = this.sock.read()
+      if (chunk !== null) return resume(Effect.succeed(chunk))
+      if (this.eof) return resume(EOF)
+      if (this.error !== undefined) return resume(Effect.fail(this.error))
+      if (this.closed || this.sock.destroyed) return resume(Effect.fail(this.closedError()))
+      if (this.waiter !== null) {
+        return resume(Effect.dieMessage("effect-http1: concurrent reads on one socket"))
+      }
+      this.waiter = resume
+      if (timeout !== undefined) {
+        if (timeout.ms <= 0) {
+          return this.deliver(Effect.fail(new TimeoutError({ phase: timeout.phase, timeoutMs: timeout.ms, host: this.host, port: this.port })))
+        }
+        this.armTimer(timeout)
+      }
+      return this.cancelRead
+    })
+
+  readonly write = (data: Uint8Array | string): Effect.Effect<void, ConnectionReset> =>
+    Effect.async<void, ConnectionReset>((resume) => {
+      if (this.error !== undefined) return resume(Effect.fail(this.error))
+      if (this.closed || this.detached || this.sock.destroyed || this.sock.writableEnded) {
+        return resume(Effect.fail(this.closedError()))
+      }
+      const ok = typeof data === "string" ? this.sock.write(data, "latin1", this.onWritten) : this.sock.write(data, this.onWritten)
+      if (ok) return resume(VOID)
+      if (this.error !== undefined) return resume(Effect.fail(this.error))
+      this.drainWaiters.push(resume)
+      return Effect.sync(() => {
+        const i = this.drainWaiters.indexOf(resume)
+        if (i >= 0) this.drainWaiters.splice(i, 1)
+      })
+    })
+
+  readonly hasPendingInput = (): boolean =>
+    this.sock.readableLength > 0 || this.eof || this.error !== undefined || this.sock.readableEnded
+
+  readonly isOpen = (): boolean =>
+    !this.closed && !this.detached && !this.eof && this.error === undefined && !this.sock.destroyed && !this.sock.readableEnded
+
+  /** Destroys now (idempotent). */
+  destroy(): void {
+    if (this.closed) return
+    this.closed = true
+    this.clearTimer()
+    this.sock.destroy()
+    for (const o of this.owned) o.destroy()
+    if (this.waiter !== null || this.drainWaiters.length > 0) this.failAll(this.closedError())
+  }
+
+  readonly close: Effect.Effect<void> = Effect.sync(() => this.destroy())
+
+  /** Stops listening to the node socket (it is about to be wrapped by TLS). */
+  detach(): void {
+    this.detached = true
+    this.clearTimer()
+    this.sock.off("readable", this.onReadable)
+    this.sock.off("end", this.onEnd)
+    this.sock.off("drain", this.onDrain)
+  }
+
+  /** `other` is destroyed with this socket. */
+  own(other: NodeSocket): void {
+    this.owned.push(other)
+  }
+
+  readonly startTls = (options: {
+    readonly host: string
+    readonly port: number
+    readonly tls?: TlsOptions | undefined
+    readonly timeout?: Duration.DurationInput | undefined
+  }) =>
+    Effect.acquireRelease(
+      Effect.interruptible(upgrade(this, options.host, options.port, options.tls ?? {}, toMillis(options.timeout))),
+      (s) => s.close
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Opening sockets
+// ---------------------------------------------------------------------------------------------
+
+const connectError = (host: string, port: number, err: unknown) =>
+  new ConnectError({ host, port, cause: err, code: errorCode(err) })
+
+const tlsError = (host: string, port: number, err: unknown) =>
+  new TlsError({ host, port, reason: errorMessage(err), code: errorCode(err), cause: err })
+
+const timeoutError = (host: string, port: number, ms: number) =>
+  new TimeoutError({ phase: "connect", timeoutMs: ms, host, port })
+
+/**
+ * Opens one node socket (TCP, then TLS when `secure`), resolving after `connect` or
+ * `secureConnect`. Interruption and the timeout destroy it.
+ */
+const open = (
+  options: ConnectOptions,
+  secure: boolean,
+  tlsOptions: TlsOptions
+): Effect.Effect<NodeSocket, ConnectError | TimeoutError | TlsError> =>
+  Effect.async((resume) => {
+    const host = stripBrackets(options.host)
+    const port = options.port
+    const timeoutMs = toMillis(options.timeout)
+    const base: net.TcpNetConnectOpts = { host, port }
+    const source = options.sourceAddress
+    if (source !== undefined) {
+      if (source.host !== "") base.localAddress = stripBrackets(source.host)
+      if (source.port !== undefined && source.port !== 0) base.localPort = source.port
+    }
+    let sock: net.Socket
+    try {
+      sock = secure ? tls.connect({ ...base, ...tlsConnectOptions(host, tlsOptions) }) : net.connect(base)
+    } catch (err) {
+      return resume(Effect.fail(secure && isTlsCode(errorCode(err)) ? tlsError(options.host, port, err) : connectError(options.host, port, err)))
+    }
+    let tcpConnected = false
+    let timer: NodeJS.Timeout | undefined
+    const cleanup = () => {
+      if (timer !== undefined) clearTimeout(timer)
+      sock.off("connect", onConnect)
+      sock.off("secureConnect", onSecure)
+      sock.off("error", onError)
+      sock.off("close", onClose)
+    }
+    const fail = (e: ConnectError | TimeoutError | TlsError) => {
+      cleanup()
+      sock.destroy()
+      resume(Effect.fail(e))
+    }
+    const done = () => {
+      cleanup()
+      sock.setNoDelay(true)
+      sock.setKeepAlive(true, 60_000)
+      resume(Effect.succeed(new NodeSocket(sock, options.host, port, secure)))
+    }
+    const onConnect = () => {
+      tcpConnected = true
+      if (!secure) done()
+    }
+    const onSecure = () => done()
+    const onError = (err: Error) => {
+      const code = errorCode(err)
+      fail(secure && (tcpConnected || isTlsCode(code)) ? tlsError(options.host, port, err) : connectError(options.host, port, err))
+    }
+    const onClose = () => {
+      const err = new Error(tcpConnected ? "connection closed during the TLS handshake" : "socket closed while connecting")
+      ;(err as Error & { code: string }).code = "ECONNRESET"
+      onError(err)
+    }
+    sock.on("connect", onConnect)
+    if (secure) sock.on("secureConnect", onSecure)
+    sock.on("error", onError)
+    sock.on("close", onClose)
+    if (timeoutMs !== undefined) timer = setTimeout(() => fail(timeoutError(options.host, port, timeoutMs)), timeoutMs)
+    return Effect.sync(() => {
+      cleanup()
+      sock.destroy()
+    })
+  })
+
+/** TLS over an open plain socket (CONNECT tunnels). */
+const upgrade = (
+  plain: NodeSocket,
+  hostInput: string,
+  port: number,
+  tlsOptions: TlsOptions,
+  timeoutMs: number | undefined
+): Effect.Effect<NodeSocket, TlsError | TimeoutError> =>
+  Effect.async((resume) => {
+    const host = stripBrackets(hostInput)
+    if (!plain.isOpen()) {
+      const err = new Error("cannot start TLS: the socket is closed")
+      ;(err as Error & { code: string }).code = "ERR_SOCKET_CLOSED"
+      return resume(Effect.fail(tlsError(hostInput, port, err)))
+    }
+    plain.detach()
+    let sock: tls.TLSSocket
+    try {
+      sock = tls.connect({ ...tlsConnectOptions(host, tlsOptions), socket: plain.sock })
+    } catch (err) {
+      plain.destroy()
+      return resume(Effect.fail(tlsError(hostInput, port, err)))
+    }
+    let timer: NodeJS.Timeout | undefined
+    const cleanup = () => {
+      if (timer !== undefined) clearTimeout(timer)
+      sock.off("secureConnect", onSecure)
+      sock.off("error", onError)
+      sock.off("close", onClose)
+    }
+    const fail = (e: TlsError | TimeoutError) => {
+      cleanup()
+      sock.destroy()
+      plain.destroy()
+      resume(Effect.fail(e))
+    }
+    const onSecure = () => {
+      cleanup()
+      const wrapped = new NodeSocket(sock, hostInput, port, true)
+      wrapped.own(plain)
+      plain.own(wrapped)
+      plain.sock.once("close", () => wrapped.destroy())
+      resume(Effect.succeed(wrapped))
+    }
+    const onError = (err: Error) => fail(tlsError(hostInput, port, err))
+    const onClose = () => {
+      const err = new Error("connection closed during the TLS handshake")
+      ;(err as Error & { code: string }).code = "ECONNRESET"
+      onError(err)
+    }
+    sock.on("secureConnect", onSecure)
+    sock.on("error", onError)
+    sock.on("close", onClose)
+    if (timeoutMs !== undefined) timer = setTimeout(() => fail(timeoutError(hostInput, port, timeoutMs)), timeoutMs)
+    return Effect.sync(() => {
+      cleanup()
+      sock.destroy()
+      plain.destroy()
+    })
+  })
+
+/** What a node transport does when `ConnectOptions.secure` is absent, and its TLS options. */
+export interface NodeTransportConfig {
+  readonly secureByDefault: boolean
+  readonly tls?: TlsOptions | undefined
+}
+
+/**
+ * The node:net / node:tls transport. Every instance honours `secure` when given; `secureByDefault`
+ * only decides when it is absent. Per-connect `tls` options merge over the configured ones.
+ */
+export const makeNodeTransport = (config: NodeTransportConfig): TransportService => ({
+  connect: (options) => {
+    const secure = options.secure ?? config.secureByDefault
+    const tlsOptions = secure ? mergeTls(config.tls, options.tls) : {}
+    return Effect.acquireRelease(Effect.interruptible(open(options, secure, tlsOptions)), (s) => s.close)
+  }
+})
