@@ -32,7 +32,7 @@ interface Seen {
 }
 
 const seenBy = (seen: Array<Seen>) => (s: tls.TLSSocket) => {
-  seen.push({ servername: s.servername as string | false, alpn: s.alpnProtocol, authorized: s.authorized })
+  seen.push({ servername: s.servername as string | false, alpn: s.alpnProtocol ?? false, authorized: s.authorized })
   echo(s)
 }
 
