@@ -25,7 +25,7 @@ if (unknown.length > 0) {
 }
 const selected: ReadonlyArray<SectionName> = args.length === 0 ? ALL : (args as Array<SectionName>)
 const quick = process.env.BENCH_QUICK === "1"
-const timing: BenchTiming = quick ? { warmupMs: 200, durationMs: 1000, quick } : { warmupMs: 500, durationMs: 3000, quick }
+const timing: BenchTiming = quick ? { warmupMs: 500, durationMs: 1000, quick } : { warmupMs: 1000, durationMs: 3000, quick }
 
 /** The whole run may not take longer than this; then it reports and exits with code 1. */
 const HARD_LIMIT_MS = quick ? 3 * 60_000 : 8 * 60_000

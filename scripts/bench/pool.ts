@@ -69,9 +69,9 @@ const fibersRate = <E, R>(n: number, one: Effect.Effect<unknown, E, R>, t: Bench
     )
   })
 
-const oursPool = (port: number, n: number, t: BenchTiming): Promise<number> =>
+const oursPool = (port: number, n: number, t: BenchTiming, pipelining = 1): Promise<number> =>
   Effect.gen(function* () {
-    const client = yield* HttpClient.make({ maxConnectionsPerOrigin: n })
+    const client = yield* HttpClient.make({ maxConnectionsPerOrigin: n, pipelining })
     const url = `http://${HOST}:${port}/`
     const one = Effect.scoped(Effect.flatMap(client.get(url), (res) => res.bytes))
     return yield* fibersRate(n, one, t)
@@ -202,6 +202,7 @@ export const runPoolBench = async (port: number, t: BenchTiming, log: (s: string
   const levels = [1, 16]
   const contenders: Array<[string, (n: number, rt: BenchTiming) => Promise<Outcome>]> = [
     ["effect-http1 HttpClient (pool)", (n, rt) => oursPool(port, n, rt)],
+    ["effect-http1 HttpClient, `pipelining: 10`", (n, rt) => oursPool(port, n, rt, 10)],
     ["effect-http1 via @effect/platform HttpClient", (n, rt) => oursPlatform(port, n, rt)],
     ["undici 7 Pool `request`", (n, rt) => undiciPool(port, n, rt, 1)],
     ["undici 7 Pool `request`, pipelining 10", (n, rt) => undiciPool(port, n, rt, 10)],
