@@ -456,7 +456,9 @@ class HttpConnectionImpl implements HttpConnection {
     const head = lines.join("\r\n")
     const method = this.method ?? "GET"
     return Effect.gen(this, function* () {
-      const wire = yield* this.wireForRequest
+      // Nothing was written when no socket could be had (NotConnected, ConnectError, ...): the
+      // connection stays usable for the next request.
+      const wire = yield* Effect.tapError(this.wireForRequest, () => Effect.sync(() => (this.state = "Idle")))
       wire.begin(method)
       this.interimSeen = []
       this.earlyHead = undefined
@@ -504,8 +506,14 @@ class HttpConnectionImpl implements HttpConnection {
     )
     return Effect.catchIf(
       loop,
-      (e) => e._tag === "TimeoutError" && e.phase === "headers" && !wire.broken,
-      () => Effect.succeed(true)
+      // The wait ran out: send the body anyway. `fill` marked the wire broken on the timeout;
+      // the socket itself is fine, so undo that.
+      (e) => e._tag === "TimeoutError" && e.phase === "headers" && wire.socket.isOpen(),
+      () =>
+        Effect.sync(() => {
+          wire.broken = false
+          return true
+        })
     )
   }
 
