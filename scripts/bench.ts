@@ -41,7 +41,9 @@ interface ParserRow {
 }
 
 const runParser = async (): Promise<Array<Section>> => {
-  let mod: { runParserBench?: (() => Promise<ReadonlyArray<ParserRow>> | ReadonlyArray<ParserRow>) | undefined }
+  let mod: {
+    runParserBench?: ((options?: { quick?: boolean }) => Promise<ReadonlyArray<ParserRow>> | ReadonlyArray<ParserRow>) | undefined
+  }
   try {
     // A computed specifier: the module may not exist yet, and the typecheck must not need it.
     mod = (await import(new URL("./bench/parser.js", import.meta.url).href)) as typeof mod
@@ -55,7 +57,7 @@ const runParser = async (): Promise<Array<Section>> => {
     return [{ title: "Parser", table: "_skipped: scripts/bench/parser.ts has no runParserBench()_" }]
   }
   log("parser: runParserBench()")
-  const rows = await mod.runParserBench()
+  const rows = await mod.runParserBench({ quick })
   return [
     {
       title: "Parser (sans-IO core vs llhttp)",
