@@ -620,7 +620,9 @@ class PooledClient implements HttpClientService {
             return Effect.zipRight(
               res.settleIfBodiless(ev.framing),
               // Whatever happens, the connection is settled when the request's scope closes.
-              Effect.as(Effect.addFinalizer(() => res.close), res)
+              // Scope.addFinalizer on the scope itself: Effect.addFinalizer also captures the
+              // fiber's context for the finalizer, which costs ~30 µs a request here.
+              Effect.flatMap(Effect.scope, (scope) => Effect.as(Scope.addFinalizer(scope, res.close), res))
             )
           }
         })
