@@ -274,7 +274,39 @@ export class HttpResponseImpl implements HttpResponse {
         return loop
       })
     )
-    return this.guard(this.withIncomplete(loop, () => concat(parts, total)))
+    const slow = this.guard(this.withIncomplete(loop, () => concat(parts, total)))
+    // Fast path: a small body is usually parsed already; take it without the Effect loop.
+    return Effect.suspend(() => {
+      if (this.done && this.pending === undefined) return Effect.succeed(EMPTY)
+      const p = this.pending
+      if (p !== undefined) {
+        if (p.length > limit) return slow
+        this.pending = undefined
+        parts.push(p)
+        total += p.length
+      }
+      while (total < limit) {
+        const ev = this.wire.parser.next()
+        if (ev._tag === "Data") {
+          const b = ev.bytes
+          if (this.length !== undefined) this.length -= b.length
+          if (total + b.length > limit) {
+            parts.push(b.subarray(0, limit - total))
+            this.pending = b.subarray(limit - total)
+            total = limit
+            break
+          }
+          parts.push(b)
+          total += b.length
+          continue
+        }
+        if (ev._tag === "End") return Effect.as(this.finish(ev.trailers), concat(parts, total))
+        if (ev._tag === "NeedData") return slow
+        // An error (or a head, which cannot happen): let the slow path report it with context.
+        return slow
+      }
+      return Effect.succeed(concat(parts, total))
+    })
   }
 
   readInto(buffer: Uint8Array): Effect.Effect<number, Http1Error> {
