@@ -255,41 +255,56 @@ class NodeSocket implements Socket {
     this.readTimeout = undefined
   })
 
+  /** The timeout of the read about to wait (set just before {@link wait} registers). */
+  private nextTimeout: ReadTimeout | undefined = undefined
+
+  /** Waits for the next 'readable' / 'end' / error; one shared effect per socket. */
+  private readonly wait: Effect.Effect<Uint8Array | undefined, ConnectionReset | TimeoutError> = Effect.async<
+    Uint8Array | undefined,
+    ConnectionReset | TimeoutError
+  >((resume) => {
+    const timeout = this.nextTimeout
+    this.nextTimeout = undefined
+    if (this.waiter !== null) return resume(Effect.dieMessage("effect-http1: concurrent reads on one socket"))
+    this.waiter = resume
+    if (timeout !== undefined) this.armTimer(timeout)
+    return this.cancelRead
+  })
+
   readonly read = (timeout?: ReadTimeout): Effect.Effect<Uint8Array | undefined, ConnectionReset | TimeoutError> =>
-    Effect.async<Uint8Array | undefined, ConnectionReset | TimeoutError>((resume) => {
-      if (this.detached) return resume(Effect.fail(this.closedError()))
-      const chunk: Buffer | null = this.sock.read()
-      if (chunk !== null) return resume(Effect.succeed(chunk))
-      if (this.eof) return resume(EOF)
-      if (this.error !== undefined) return resume(Effect.fail(this.error))
-      if (this.closed || this.sock.destroyed) return resume(Effect.fail(this.closedError()))
-      if (this.waiter !== null) {
-        return resume(Effect.dieMessage("effect-http1: concurrent reads on one socket"))
+    Effect.suspend(() => {
+      // Fast path: bytes already buffered (no Effect.async, no timer).
+      const chunk: Buffer | null = this.detached ? null : this.sock.read()
+      if (chunk !== null) return Effect.succeed(chunk)
+      if (this.eof) return EOF
+      if (this.error !== undefined) return Effect.fail(this.error)
+      if (this.detached || this.closed || this.sock.destroyed) return Effect.fail(this.closedError())
+      if (timeout !== undefined && timeout.ms <= 0) {
+        return Effect.fail(new TimeoutError({ phase: timeout.phase, timeoutMs: timeout.ms, host: this.host, port: this.port }))
       }
-      this.waiter = resume
-      if (timeout !== undefined) {
-        if (timeout.ms <= 0) {
-          return this.deliver(Effect.fail(new TimeoutError({ phase: timeout.phase, timeoutMs: timeout.ms, host: this.host, port: this.port })))
-        }
-        this.armTimer(timeout)
-      }
-      return this.cancelRead
+      this.nextTimeout = timeout
+      return this.wait
     })
 
+  /** Waits for 'drain' (or a failure). */
+  private readonly waitDrain: Effect.Effect<void, ConnectionReset> = Effect.async<void, ConnectionReset>((resume) => {
+    if (this.error !== undefined) return resume(Effect.fail(this.error))
+    if (!this.sock.writableNeedDrain) return resume(VOID)
+    this.drainWaiters.push(resume)
+    return Effect.sync(() => {
+      const i = this.drainWaiters.indexOf(resume)
+      if (i >= 0) this.drainWaiters.splice(i, 1)
+    })
+  })
+
   readonly write = (data: Uint8Array | string): Effect.Effect<void, ConnectionReset> =>
-    Effect.async<void, ConnectionReset>((resume) => {
-      if (this.error !== undefined) return resume(Effect.fail(this.error))
-      if (this.closed || this.detached || this.sock.destroyed || this.sock.writableEnded) {
-        return resume(Effect.fail(this.closedError()))
-      }
+    Effect.suspend(() => {
+      if (this.error !== undefined) return Effect.fail(this.error)
+      if (this.closed || this.detached || this.sock.destroyed || this.sock.writableEnded) return Effect.fail(this.closedError())
+      // Resolve at once when the data fits under the high-water mark (handed to the OS or queued
+      // in node's small buffer); otherwise wait for 'drain'. Errors surface on the next op.
       const ok = typeof data === "string" ? this.sock.write(data, "latin1", this.onWritten) : this.sock.write(data, this.onWritten)
-      if (ok) return resume(VOID)
-      if (this.error !== undefined) return resume(Effect.fail(this.error))
-      this.drainWaiters.push(resume)
-      return Effect.sync(() => {
-        const i = this.drainWaiters.indexOf(resume)
-        if (i >= 0) this.drainWaiters.splice(i, 1)
-      })
+      return ok ? VOID : this.waitDrain
     })
 
   readonly hasPendingInput = (): boolean =>
