@@ -15,10 +15,14 @@ import type { ConnectOptions, ReadTimeout, Socket, TransportService } from "./ty
 // Steps
 // ---------------------------------------------------------------------------------------------
 
-/** Bytes of a reply: a Latin-1 string or bytes. */
+/** Bytes of a reply: a Latin-1 string or bytes.
+ * @since 0.1.0
+ */
 export type MockBytes = string | Uint8Array
 
-/** How a {@link MockReply} step is delivered. */
+/** How a {@link MockReply} step is delivered.
+ * @since 0.1.0
+ */
 export interface MockReplyOptions {
   /** Byte offsets at which the reply is cut into separately readable pieces. */
   readonly splitAt?: ReadonlyArray<number> | undefined
@@ -45,27 +49,40 @@ export interface MockReply extends MockReplyOptions {
   readonly body: MockBytes | ((request: Uint8Array) => MockBytes)
 }
 
-/** Closes the connection instead of answering: the client reads EOF before any status line. */
+/** Closes the connection instead of answering: the client reads EOF before any status line.
+ * @since 0.1.0
+ */
 export interface MockClose {
   readonly _tag: "Close"
 }
 
-/** Never answers this request (nor any later one on this connection): lets timeouts fire. */
+/** Never answers this request (nor any later one on this connection): lets timeouts fire.
+ * @since 0.1.0
+ */
 export interface MockStall {
   readonly _tag: "Stall"
 }
 
-/** Fails the client's next read with `ConnectionReset` (code `ECONNRESET`). */
+/** Fails the client's next read with `ConnectionReset` (code `ECONNRESET`).
+ * @since 0.1.0
+ */
 export interface MockReset {
   readonly _tag: "Reset"
 }
 
-/** A step of the mock peer's script. */
+/** A step of the mock peer's script.
+ * @since 0.1.0
+ */
 export type MockStep = MockReply | MockClose | MockStall | MockReset
 
 /**
  * What `replies[i]` may be: bytes, a function of the request bytes returning bytes or a step, or a
  * step built with {@link reply}, {@link close}, {@link stall} or {@link reset}.
+ * @example
+ * ```ts
+ * const replies: Array<MockReplyInput> = ["HTTP/1.1 204 No Content\r\n\r\n", (req) => close]
+ * ```
+ * @since 0.1.0
  */
 export type MockReplyInput = MockBytes | MockStep | ((request: Uint8Array) => MockBytes | MockStep)
 
@@ -121,7 +138,9 @@ export const stall: MockStall = { _tag: "Stall" }
  */
 export const reset: MockReset = { _tag: "Reset" }
 
-/** Options of the mock layer. */
+/** Options of the mock layer.
+ * @since 0.1.0
+ */
 export interface MockOptions {
   /** Refuse connections (`ConnectError`, `ECONNREFUSED`): always, or for the attempts (counted from 1) where it returns true. */
   readonly connectError?: boolean | ((attempt: number) => boolean) | undefined
@@ -133,7 +152,9 @@ export interface MockOptions {
 // The recording service
 // ---------------------------------------------------------------------------------------------
 
-/** What the mock peer saw. */
+/** What the mock peer saw.
+ * @since 0.1.0
+ */
 export interface MockPeerService {
   /** Each complete request's bytes, in the order they completed (all connections). */
   readonly requests: () => ReadonlyArray<Uint8Array>
@@ -425,6 +446,10 @@ const concatAll = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
 
 /**
  * Builds a mock transport and its recorder (fresh state per call).
+ * @example
+ * ```ts
+ * const { transport, peer } = makeMock(["HTTP/1.1 204 No Content\r\n\r\n"])
+ * ```
  * @since 0.1.0
  */
 export const makeMock = (

@@ -7,7 +7,10 @@
  * @since 0.1.0
  */
 
-/** What {@link RequestFramer.push} found. */
+/**
+ * What {@link RequestFramer.push} found.
+ * @since 0.1.0
+ */
 export type FramingEvent =
   /** A request head is complete (`head` holds its bytes, up to and including CRLFCRLF). */
   | { readonly _tag: "Head"; readonly head: Uint8Array; readonly expectContinue: boolean }
@@ -43,7 +46,14 @@ const concat = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
   return out
 }
 
-/** How the body of a request with this head is framed. */
+/**
+ * How the body of a request with this head is framed.
+ * @example
+ * ```ts
+ * bodyFraming("POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\n") // { chunked: false, length: 3, expectContinue: false }
+ * ```
+ * @since 0.1.0
+ */
 export const bodyFraming = (head: string): { readonly chunked: boolean; readonly length: number; readonly expectContinue: boolean } => {
   let chunked = false
   let length = 0
@@ -71,6 +81,12 @@ export const bodyFraming = (head: string): { readonly chunked: boolean; readonly
 /**
  * Incremental request framer. Feed it what the client writes; it returns the heads and whole
  * requests completed by those bytes, in order.
+ * @example
+ * ```ts
+ * const framer = new RequestFramer()
+ * framer.push(Buffer.from("GET / HTTP/1.1\r\nHost: a\r\n\r\n")) // [{ _tag: "Head", ... }, { _tag: "Request", bytes }]
+ * ```
+ * @since 0.1.0
  */
 export class RequestFramer {
   private state: State = { _tag: "Head" }
@@ -166,5 +182,12 @@ export class RequestFramer {
   }
 }
 
-/** Latin-1 decoding of request bytes (for `requestsText`). */
+/**
+ * Latin-1 decoding of request bytes (for `requestsText`).
+ * @example
+ * ```ts
+ * toLatin1(new Uint8Array([0x47, 0xff])) // "G\xff"
+ * ```
+ * @since 0.1.0
+ */
 export const toLatin1 = (bytes: Uint8Array): string => latin1(bytes)

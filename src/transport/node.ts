@@ -20,7 +20,14 @@ import type { ConnectOptions, ReadTimeout, Socket, TlsOptions, TransportService 
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-/** `"[::1]"` → `"::1"`; other hosts unchanged. */
+/**
+ * `"[::1]"` → `"::1"`; other hosts unchanged.
+ * @example
+ * ```ts
+ * stripBrackets("[::1]") // "::1"
+ * ```
+ * @since 0.1.0
+ */
 export const stripBrackets = (host: string): string =>
   host.length > 1 && host.charCodeAt(0) === 0x5b && host.charCodeAt(host.length - 1) === 0x5d ? host.slice(1, -1) : host
 
@@ -67,7 +74,14 @@ const toMillis = (d: Duration.DurationInput | undefined): number | undefined => 
   return Number.isFinite(ms) ? Math.max(0, ms) : undefined
 }
 
-/** Merges TLS options, later ones winning; keys set to `undefined` do not erase earlier values. */
+/**
+ * Merges TLS options, later ones winning; keys set to `undefined` do not erase earlier values.
+ * @example
+ * ```ts
+ * mergeTls({ ca }, { servername: "api.test", ca: undefined }) // { ca, servername: "api.test" }
+ * ```
+ * @since 0.1.0
+ */
 export const mergeTls = (base: TlsOptions | undefined, over: TlsOptions | undefined): TlsOptions => {
   if (over === undefined) return base ?? {}
   if (base === undefined) return over
@@ -112,6 +126,11 @@ const underlyingSockets = new WeakMap<Socket, net.Socket>()
 /**
  * The node socket behind a {@link Socket} opened by this module (for tests and diagnostics:
  * `bytesRead`, `readableLength`, addresses). `undefined` for other implementations.
+ * @example
+ * ```ts
+ * underlying(socket)?.bytesRead
+ * ```
+ * @since 0.1.0
  * @internal
  */
 export const underlying = (socket: Socket): net.Socket | undefined => underlyingSockets.get(socket)
@@ -495,7 +514,14 @@ const upgrade = (
     })
   })
 
-/** What a node transport does when `ConnectOptions.secure` is absent, and its TLS options. */
+/**
+ * What a node transport does when `ConnectOptions.secure` is absent, and its TLS options.
+ * @example
+ * ```ts
+ * const config: NodeTransportConfig = { secureByDefault: true, tls: { ca } }
+ * ```
+ * @since 0.1.0
+ */
 export interface NodeTransportConfig {
   readonly secureByDefault: boolean
   readonly tls?: TlsOptions | undefined
@@ -504,6 +530,11 @@ export interface NodeTransportConfig {
 /**
  * The node:net / node:tls transport. Every instance honours `secure` when given; `secureByDefault`
  * only decides when it is absent. Per-connect `tls` options merge over the configured ones.
+ * @example
+ * ```ts
+ * Layer.succeed(Transport, makeNodeTransport({ secureByDefault: false }))
+ * ```
+ * @since 0.1.0
  */
 export const makeNodeTransport = (config: NodeTransportConfig): TransportService => ({
   connect: (options) => {
