@@ -85,13 +85,14 @@ export class InvalidMethod extends Data.TaggedError("InvalidMethod")<{
  */
 export class InvalidHeader extends Data.TaggedError("InvalidHeader")<{
   readonly side: "request" | "response"
-  readonly name: string
+  /** The field name as given or received (`header`, not `name`, so `Error#name` stays "InvalidHeader"). */
+  readonly header: string
   readonly value?: string | undefined
   readonly reason: string
 } & ConnectionContext> {
   override get message() {
     const v = this.value === undefined ? "" : `: ${showBytes(this.value)}`
-    return `Invalid ${this.side} header ${showBytes(this.name)}${v} (${this.reason})${where(this)}`
+    return `Invalid ${this.side} header ${showBytes(this.header)}${v} (${this.reason})${where(this)}`
   }
 }
 

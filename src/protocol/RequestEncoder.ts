@@ -47,10 +47,10 @@ export const validateTarget = (target: string): InvalidURL | undefined => {
 
 /** Refuses a field name that is not a token (empty, colon, whitespace, CR, LF, NUL, non-ASCII...). */
 export const validateHeaderName = (name: string, side: "request" | "response" = "request"): InvalidHeader | undefined => {
-  if (name.length === 0) return new InvalidHeader({ side, name, reason: "empty field name" })
+  if (name.length === 0) return new InvalidHeader({ side, header: name, reason: "empty field name" })
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i)
-    if (c > 0xff || TCHAR[c] === 0) return new InvalidHeader({ side, name, reason: "field name is not an RFC 9110 token" })
+    if (c > 0xff || TCHAR[c] === 0) return new InvalidHeader({ side, header: name, reason: "field name is not an RFC 9110 token" })
   }
   return undefined
 }
@@ -66,8 +66,8 @@ export const validateHeaderName = (name: string, side: "request" | "response" = 
 export const validateHeaderValue = (name: string, value: string, side: "request" | "response" = "request"): InvalidHeader | undefined => {
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i)
-    if (c > 0xff) return new InvalidHeader({ side, name, value, reason: `character above U+00FF at ${i} (field values are Latin-1)` })
-    if (FIELD_VALUE_CHAR[c] === 0) return new InvalidHeader({ side, name, value, reason: `control character at ${i}` })
+    if (c > 0xff) return new InvalidHeader({ side, header: name, value, reason: `character above U+00FF at ${i} (field values are Latin-1)` })
+    if (FIELD_VALUE_CHAR[c] === 0) return new InvalidHeader({ side, header: name, value, reason: `control character at ${i}` })
   }
   return undefined
 }
@@ -518,7 +518,7 @@ export const lastChunk = (
     const bad = validateHeader(name, v)
     if (bad !== undefined) return Either.left(bad)
     if (forbiddenTrailers.has(name.toLowerCase())) {
-      return Either.left(new InvalidHeader({ side: "request", name, value: v, reason: "field not allowed in trailers" }))
+      return Either.left(new InvalidHeader({ side: "request", header: name, value: v, reason: "field not allowed in trailers" }))
     }
     s += name + ": " + v + CRLF
   }

@@ -559,7 +559,7 @@ export class ResponseParser {
   }
 
   private invalidHeader(name: string, value: string | undefined, reason: string): number {
-    this.fail(new InvalidHeader({ side: "response", name, value, reason }))
+    this.fail(new InvalidHeader({ side: "response", header: name, value, reason }))
     return R_ERROR
   }
 

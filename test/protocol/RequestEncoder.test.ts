@@ -152,7 +152,7 @@ describe("validateHeader", () => {
       const e = validateHeader(n, v)
       expect(e, JSON.stringify([n, v])).toBeInstanceOf(InvalidHeader)
       expect(e?.side).toBe("request")
-      expect(e?.name).toBe(n)
+      expect(e?.header).toBe(n)
     }
   })
 
@@ -468,7 +468,7 @@ describe("encodeRequestHead (Python request() header logic)", () => {
     expect(left(encodeRequestHead({ method: "GET", target: "/", host: "h h" }))._tag).toBe("InvalidURL")
     const e = left(encodeRequestHead({ method: "GET", target: "/", host: "h", headers: [["X", "ok"], ["Y", "a\r\nInjected: 1"]] }))
     expect(e._tag).toBe("InvalidHeader")
-    expect((e as InvalidHeader).name).toBe("Y")
+    expect((e as InvalidHeader).header).toBe("Y")
     expect(left(encodeRequestHead({ method: "GET", target: "/", host: "h", headers: [["X", "\u0100"]] }))._tag).toBe("InvalidHeader")
     expect(left(encodeRequestHead({ method: "GET", target: "/", host: "h", headers: [["X Y", "v"]] }))._tag).toBe("InvalidHeader")
   })
