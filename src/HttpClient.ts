@@ -162,8 +162,12 @@ export const retryPolicy: Schedule.Schedule<unknown, unknown> = Schedule.exponen
   Schedule.whileInput((e: unknown) => isRetryable(e))
 )
 
-const ms = (d: Duration.DurationInput | undefined, fallback: number | undefined): number | undefined =>
-  d === undefined ? fallback : Duration.toMillis(Duration.decode(d))
+/** Milliseconds of a duration option; an infinite duration means no timeout at all. */
+const ms = (d: Duration.DurationInput | undefined, fallback: number | undefined): number | undefined => {
+  if (d === undefined) return fallback
+  const n = Duration.toMillis(Duration.decode(d))
+  return Number.isFinite(n) ? n : undefined
+}
 
 interface ProxyConfig {
   readonly host: string
