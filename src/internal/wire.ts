@@ -22,15 +22,21 @@ import type { ReadTimeout, Socket } from "../transport/types.js"
 /** Events the wire hands out: everything but NeedData / Error, which it handles itself. */
 export type WireEvent = HeadEvent | DataEvent | EndEvent
 
-const readTimeouts = new Map<string, ReadTimeout>()
-/** Shared, frozen ReadTimeout objects, so a read does not allocate one. */
+const readTimeouts: Record<TimeoutPhase, Map<number, ReadTimeout>> = {
+  connect: new Map(),
+  write: new Map(),
+  headers: new Map(),
+  body: new Map(),
+  total: new Map()
+}
+/** Shared, frozen ReadTimeout objects, so a read does not allocate one (nor build a key string). */
 export const readTimeout = (ms: number | undefined, phase: TimeoutPhase): ReadTimeout | undefined => {
   if (ms === undefined) return undefined
-  const key = `${phase}:${ms}`
-  let t = readTimeouts.get(key)
+  const byMs = readTimeouts[phase]
+  let t = byMs.get(ms)
   if (t === undefined) {
     t = Object.freeze({ ms, phase })
-    if (readTimeouts.size < 1024) readTimeouts.set(key, t)
+    if (byMs.size < 256) byMs.set(ms, t)
   }
   return t
 }
