@@ -616,3 +616,43 @@ describe("HttpConnection over the mock transport: state and extras", () => {
       expect(peer.connections()).toBe(2)
     }))
 })
+
+describe("HttpConnection over the mock transport: overlapping exchanges", () => {
+  it.live("a request sent while the previous response is unread is answered after it (Python allows this)", () =>
+    Effect.gen(function* () {
+      const peer = yield* withMock(
+        [Transport.mock.reply(OK("first body"), { splitEvery: 5, delay: "2 millis" }), Transport.mock.reply(OK("second"), { delay: "1 millis" })],
+        () =>
+          Effect.gen(function* () {
+            const conn = yield* make({ timeout: "2 seconds" })
+            yield* conn.request("GET", "/1")
+            const res1 = yield* conn.getResponse
+            yield* conn.request("GET", "/2")
+            expect((yield* fails(conn.getResponse))._tag).toBe("ResponseNotReady")
+            expect(latin1(yield* res1.read())).toBe("first body")
+            const res2 = yield* conn.getResponse
+            expect(latin1(yield* res2.read())).toBe("second")
+          })
+      )
+      expect(peer.connections()).toBe(1)
+    }))
+
+  it.live("a willClose response stays readable while the next request goes out on a new connection", () =>
+    Effect.gen(function* () {
+      const peer = yield* withMock(
+        [Transport.mock.reply(OK("closing body", "Connection: close\r\n"), { splitAt: [60], delay: "5 millis", closeAfter: true }), OK("fresh")],
+        () =>
+          Effect.gen(function* () {
+            const conn = yield* make({ timeout: "2 seconds" })
+            yield* conn.request("GET", "/1")
+            const res1 = yield* conn.getResponse
+            expect(res1.willClose).toBe(true)
+            yield* conn.request("GET", "/2")
+            const res2 = yield* conn.getResponse
+            expect(latin1(yield* res2.read())).toBe("fresh")
+            expect(latin1(yield* res1.read())).toBe("closing body")
+          })
+      )
+      expect(peer.connections()).toBe(2)
+    }))
+})
