@@ -59,7 +59,7 @@ export interface Options {
   readonly connectTimeout?: Duration.DurationInput | undefined
   /** From the last request byte to the response head. Default 30 s. */
   readonly headersTimeout?: Duration.DurationInput | undefined
-  /** Between body chunks. Default 30 s. */
+  /** Between body chunks; also bounds a request write the server stops reading (phase `write`). Default 30 s. */
   readonly bodyTimeout?: Duration.DurationInput | undefined
   /** The whole exchange, body included. Default none. */
   readonly timeout?: Duration.DurationInput | undefined
@@ -378,6 +378,8 @@ class PooledClient implements HttpClientService {
         maxLifetimeMs: ms(o.maxLifetime, undefined),
         maxRequestsPerConnection: o.maxRequestsPerConnection,
         pipelining: Math.max(1, o.pipelining ?? 1),
+        // A request body the server stops reading is bounded like a stalled response body.
+        writeTimeoutMs: this.bodyTimeoutMs,
         connect: route.connect
       })
       this.pools.set(route.key, pool)

@@ -70,7 +70,7 @@ export interface Options {
   readonly host: string
   /** Port; defaults to the one in `host`, else 80 (443 for HTTPS). */
   readonly port?: number | undefined
-  /** Bounds connect and every read (Python's `timeout`). None by default. */
+  /** Bounds connect, every read and every blocked write (Python's `timeout`). None by default. */
   readonly timeout?: Duration.DurationInput | undefined
   /** Local address to bind before connecting. */
   readonly sourceAddress?: { readonly host: string; readonly port?: number | undefined } | undefined
@@ -280,6 +280,7 @@ class HttpConnectionImpl implements HttpConnection {
           Effect.onExit((exit) => (Exit.isSuccess(exit) ? Effect.void : Scope.close(child, exit)))
         )
         connected.scope = child
+        connected.writeTimeout = readTimeout(this.timeoutMs, "write")
         this.current = connected
         return connected
       })

@@ -161,10 +161,14 @@ export class Wire {
     this.idleSince = Date.now()
   }
 
+  /** Bound on a write that waits for the peer to read (`TimeoutError` phase `write`). */
+  writeTimeout: ReadTimeout | undefined = undefined
+
   /** Writes bytes; a failure marks the wire broken and carries context. */
-  write(data: Uint8Array | string): Effect.Effect<void, ConnectionReset> {
-    return Effect.catchAll(this.socket.write(data), (e) => {
+  write(data: Uint8Array | string): Effect.Effect<void, ConnectionReset | TimeoutError> {
+    return Effect.catchAll(this.socket.write(data, this.writeTimeout), (e): Effect.Effect<never, ConnectionReset | TimeoutError> => {
       this.broken = true
+      if (e._tag === "TimeoutError") return Effect.fail(this.contextualize(e))
       return Effect.fail(this.contextualize(new ConnectionReset({ ...e, beforeResponse: !this.sawResponseByte })))
     })
   }

@@ -14,7 +14,7 @@
  */
 import { Effect, ExecutionStrategy, Exit, Scope } from "effect"
 import { PoolExhausted, type Http1Error } from "../Http1Error.js"
-import type { Wire } from "../internal/wire.js"
+import { readTimeout, type Wire } from "../internal/wire.js"
 
 export interface OriginPoolOptions {
   readonly origin: string
@@ -25,6 +25,8 @@ export interface OriginPoolOptions {
   readonly maxRequestsPerConnection: number | undefined
   /** Requests in flight per connection for pipelinable (idempotent, replayable) requests. 1: off. */
   readonly pipelining: number
+  /** Bound on a blocked write (the peer stopped reading): `TimeoutError` phase `write`. */
+  readonly writeTimeoutMs: number | undefined
   /** Opens a new wire whose sockets live in `scope`. */
   readonly connect: (scope: Scope.Scope) => Effect.Effect<Wire, Http1Error>
 }
@@ -102,6 +104,7 @@ export class OriginPool {
             ),
           onSuccess: (wire) => {
             wire.scope = child
+            wire.writeTimeout = readTimeout(this.options.writeTimeoutMs, "write")
             const lease = this.lend(wire, false, false)
             return Effect.succeed(lease)
           }

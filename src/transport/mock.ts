@@ -418,6 +418,7 @@ const socketOf = (conn: MockConnection, secure: boolean): Socket => {
     port: conn.port,
     secure,
     read: (timeout) => conn.read(timeout),
+    // Mock writes never block, so a write timeout never fires.
     write: (data) => conn.write(data),
     hasPendingInput: () => conn.hasPendingInput(),
     isOpen: () => conn.isOpen(),

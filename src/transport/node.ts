@@ -319,15 +319,45 @@ class NodeSocket implements Socket {
     })
   })
 
-  readonly write = (data: Uint8Array | string): Effect.Effect<void, ConnectionReset> =>
+  readonly write = (data: Uint8Array | string, timeout?: ReadTimeout): Effect.Effect<void, ConnectionReset | TimeoutError> =>
     Effect.suspend(() => {
       if (this.error !== undefined) return Effect.fail(this.error)
       if (this.closed || this.detached || this.sock.destroyed || this.sock.writableEnded) return Effect.fail(this.closedError())
       // Resolve at once when the data fits under the high-water mark (handed to the OS or queued
       // in node's small buffer); otherwise wait for 'drain'. Errors surface on the next op.
       const ok = typeof data === "string" ? this.sock.write(data, "latin1", this.onWritten) : this.sock.write(data, this.onWritten)
-      return ok ? VOID : this.waitDrain
+      if (ok) return VOID
+      return timeout === undefined ? this.waitDrain : this.waitDrainFor(timeout)
     })
+
+  /** Waits for 'drain' at most `t.ms` (a timer only for writes that block, which are rare). */
+  private waitDrainFor(t: ReadTimeout): Effect.Effect<void, ConnectionReset | TimeoutError> {
+    return Effect.async<void, ConnectionReset | TimeoutError>((resume) => {
+      if (this.error !== undefined) return resume(Effect.fail(this.error))
+      if (!this.sock.writableNeedDrain) return resume(VOID)
+      let done = false
+      const waiter: Resume<void, ConnectionReset> = (e) => {
+        if (done) return
+        done = true
+        clearTimeout(timer)
+        resume(e)
+      }
+      const timer = setTimeout(() => {
+        if (done) return
+        done = true
+        const i = this.drainWaiters.indexOf(waiter)
+        if (i >= 0) this.drainWaiters.splice(i, 1)
+        resume(Effect.fail(new TimeoutError({ phase: t.phase, timeoutMs: t.ms, host: this.host, port: this.port })))
+      }, t.ms)
+      this.drainWaiters.push(waiter)
+      return Effect.sync(() => {
+        done = true
+        clearTimeout(timer)
+        const i = this.drainWaiters.indexOf(waiter)
+        if (i >= 0) this.drainWaiters.splice(i, 1)
+      })
+    })
+  }
 
   readonly hasPendingInput = (): boolean =>
     this.sock.readableLength > 0 || this.eof || this.error !== undefined || this.sock.readableEnded

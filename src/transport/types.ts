@@ -56,8 +56,12 @@ export interface Socket {
    * Fails with `ConnectionReset` on a socket error, `TimeoutError` when `timeout` runs out.
    */
   readonly read: (timeout?: ReadTimeout) => Effect.Effect<Uint8Array | undefined, ConnectionReset | TimeoutError>
-  /** Writes bytes (a string is written as Latin-1), resolving once the data is handed to the OS or drained. */
-  readonly write: (data: Uint8Array | string) => Effect.Effect<void, ConnectionReset>
+  /**
+   * Writes bytes (a string is written as Latin-1), resolving once the data is handed to the OS or
+   * drained. With `timeout`, a write that waits for `drain` longer than that fails with
+   * `TimeoutError` of its phase (a peer that stopped reading).
+   */
+  readonly write: (data: Uint8Array | string, timeout?: ReadTimeout) => Effect.Effect<void, ConnectionReset | TimeoutError>
   /** Bytes (or an EOF / error) arrived that nobody has read yet: on an idle connection this means poison. */
   readonly hasPendingInput: () => boolean
   /** Whether the socket is still usable (not destroyed, no error, peer has not closed). */
