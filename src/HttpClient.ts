@@ -25,13 +25,13 @@ import {
   DecodeError,
   InvalidURL,
   isRetryable,
-  RequestBodyError,
   TimeoutError,
   TooManyRedirects,
   type Http1Error
 } from "./Http1Error.js"
-import type { Body, BodyChunk } from "./HttpConnection.js"
+import type { Body } from "./HttpConnection.js"
 import { HttpResponseImpl, totalTimeout, waitFor, type InterimResponse, type ResponseOwner } from "./HttpResponse.js"
+import { writeBody } from "./internal/body.js"
 import { openTunnel } from "./internal/tunnel.js"
 import { Wire } from "./internal/wire.js"
 import { OriginPool } from "./pool/OriginPool.js"
@@ -231,9 +231,6 @@ const readEnvProxies: Effect.Effect<EnvProxies> = Effect.gen(function* () {
 })
 
 const isReplayable = (body: unknown): boolean => body === undefined || typeof body === "string" || body instanceof Uint8Array
-
-const isStream = (u: unknown): u is Stream.Stream<BodyChunk, unknown, unknown> =>
-  typeof u === "object" && u !== null && Stream.StreamTypeId in u
 
 const headerPairs = (input: HeadersInput | undefined): Array<[string, string]> => (input === undefined ? [] : Headers.from(input).pairs())
 
@@ -649,20 +646,7 @@ class PooledClient implements HttpClientService {
       if (framed.length <= 65_536) return wire.write(concatBytes(head, framed))
       return Effect.zipRight(wire.write(head), wire.write(framed))
     }
-    const frame = (c: BodyChunk): Effect.Effect<void, Http1Error> => {
-      const b = typeof c === "string" ? Buffer.from(c, "utf8") : c
-      if (b.length === 0) return Effect.void
-      return wire.write(chunked ? encodeChunk(b) : b)
-    }
-    const end = chunked ? wire.write(LAST_CHUNK) : Effect.void
-    if (isStream(body)) {
-      return Effect.zipRight(wire.write(head), Effect.zipRight(Stream.runForEach(body as Stream.Stream<BodyChunk, E, R>, frame), end))
-    }
-    const stream =
-      Symbol.asyncIterator in (body as object)
-        ? Stream.fromAsyncIterable(body as AsyncIterable<BodyChunk>, (cause) => new RequestBodyError({ cause }))
-        : Stream.fromIterable(body as Iterable<BodyChunk>)
-    return Effect.zipRight(wire.write(head), Effect.zipRight(Stream.runForEach(stream, frame), end))
+    return Effect.zipRight(wire.write(head), writeBody(wire, body, chunked))
   }
 
   private readHead(

@@ -21,13 +21,12 @@
  * ```
  * @since 0.1.0
  */
-import { Chunk, Duration, Effect, ExecutionStrategy, Exit, Scope, Stream } from "effect"
+import { Duration, Effect, ExecutionStrategy, Exit, Scope, Stream } from "effect"
 import {
   CannotSendHeader,
   CannotSendRequest,
   InvalidURL,
   NotConnected,
-  RequestBodyError,
   ResponseNotReady,
   type Http1Error
 } from "./Http1Error.js"
@@ -35,7 +34,6 @@ import { HttpResponseImpl, type HttpResponse, type InterimResponse, type Respons
 import { Headers } from "./Headers.js"
 import type { HeadEvent, ParserLimits } from "./protocol/events.js"
 import {
-  encodeChunk,
   hostHeader,
   LAST_CHUNK,
   validateHeader,
@@ -43,6 +41,7 @@ import {
   validateTarget
 } from "./protocol/RequestEncoder.js"
 import { parseHostPort } from "./protocol/url.js"
+import { toBytes, writeBody } from "./internal/body.js"
 import { openTunnel } from "./internal/tunnel.js"
 import { readTimeout, Wire } from "./internal/wire.js"
 import { Transport, type Socket, type TlsOptions } from "./Transport.js"
@@ -74,7 +73,7 @@ export interface Options {
   readonly timeout?: Duration.DurationInput | undefined
   /** Local address to bind before connecting. */
   readonly sourceAddress?: { readonly host: string; readonly port?: number | undefined } | undefined
-  /** Bytes per chunk when sending iterables of unknown size; also the read size hint. Default 8192. */
+  /** The largest piece written at once from a chunk source (iterable, async iterable, Stream); Python's `blocksize`. Default 8192. */
   readonly blockSize?: number | undefined
   /** TLS options (used by `HttpsConnection`, and inside a tunnel). */
   readonly tls?: TlsOptions | undefined
@@ -157,13 +156,6 @@ export type ConnectionState = "Idle" | "Request-started" | "Request-sent"
 
 const METHODS_EXPECTING_BODY = new Set(["PATCH", "POST", "PUT"])
 const DEFAULT_BLOCK_SIZE = 8192
-const encoder = new TextEncoder()
-
-const toBytes = (chunk: BodyChunk): Uint8Array => (typeof chunk === "string" ? encoder.encode(chunk) : chunk)
-
-const isStream = (u: unknown): u is Stream.Stream<BodyChunk, unknown, unknown> =>
-  typeof u === "object" && u !== null && Stream.StreamTypeId in u
-
 const headerPairs = (
   headers: Iterable<readonly [string, string]> | Readonly<Record<string, string>> | undefined
 ): Array<readonly [string, string]> => {
@@ -519,53 +511,7 @@ class HttpConnectionImpl implements HttpConnection {
   }
 
   private writeBody<E, R>(wire: Wire, body: Body<E, R>, encodeChunked: boolean): Effect.Effect<void, Http1Error | E, R> {
-    const frame = (chunk: Uint8Array): Effect.Effect<void, Http1Error> => {
-      if (chunk.length === 0) return Effect.void
-      return wire.write(encodeChunked ? encodeChunk(chunk) : chunk)
-    }
-    const end = encodeChunked ? wire.write(LAST_CHUNK) : Effect.void
-    if (typeof body === "string" || body instanceof Uint8Array) {
-      return Effect.zipRight(frame(toBytes(body)), end)
-    }
-    if (isStream(body)) {
-      const stream = body as Stream.Stream<BodyChunk, E, R>
-      return Effect.zipRight(
-        Stream.runForEachChunk(stream, (chunk) => Effect.forEach(Chunk.toReadonlyArray(chunk), (c) => frame(toBytes(c)), { discard: true })),
-        end
-      )
-    }
-    if (Symbol.asyncIterator in (body as object)) {
-      const iterable = body as AsyncIterable<BodyChunk>
-      return Effect.gen(function* () {
-        const it = iterable[Symbol.asyncIterator]()
-        while (true) {
-          const step = yield* Effect.tryPromise({ try: () => it.next(), catch: (cause) => new RequestBodyError({ cause }) })
-          if (step.done === true) break
-          yield* frame(toBytes(step.value))
-        }
-        yield* end
-      })
-    }
-    const iterable = body as Iterable<BodyChunk>
-    return Effect.gen(function* () {
-      let it: Iterator<BodyChunk>
-      try {
-        it = iterable[Symbol.iterator]()
-      } catch (cause) {
-        return yield* Effect.fail(new RequestBodyError({ cause }))
-      }
-      while (true) {
-        let step: IteratorResult<BodyChunk>
-        try {
-          step = it.next()
-        } catch (cause) {
-          return yield* Effect.fail(new RequestBodyError({ cause }))
-        }
-        if (step.done === true) break
-        yield* frame(toBytes(step.value))
-      }
-      yield* end
-    })
+    return writeBody(wire, body, encodeChunked, this.blockSize)
   }
 
   send<E = never, R = never>(data: Body<E, R>): Effect.Effect<void, Http1Error | E, R> {

@@ -745,3 +745,48 @@ describe("HttpClient: pipelining", () => {
       }
     }))
 })
+
+describe("HttpClient: request body sources", () => {
+  const layerFor = (replies: Parameters<typeof Transport.layerMock>[0]) => {
+    const mock = Transport.layerMock(replies, { keepOpen: true })
+    return Layer.merge(HttpClient.layerWith().pipe(Layer.provide(mock)), mock)
+  }
+
+  it.live("an iterator that throws fails with RequestBodyError, not a defect", () =>
+    Effect.gen(function* () {
+      const c = yield* client
+      function* body() {
+        yield "first"
+        throw new Error("disk on fire")
+      }
+      const e = yield* Effect.flip(Effect.scoped(c.post("http://api.test/up", { body: body() })))
+      expect(e).toMatchObject({ _tag: "RequestBodyError" })
+      expect(String((e as any).cause)).toContain("disk on fire")
+    }).pipe(Effect.provide(layerFor([Transport.mock.stall]))))
+
+  it.live("async iterables are sent chunked", () =>
+    Effect.gen(function* () {
+      const c = yield* client
+      async function* body() {
+        yield "ab"
+        yield new Uint8Array([99, 100])
+      }
+      const r = yield* c.put("http://api.test/up", { body: body() })
+      yield* r.drain
+      const peer = yield* Transport.MockPeer
+      expect(peer.requestsText()[0]).toMatch(/Transfer-Encoding: chunked\r\n\r\n2\r\nab\r\n2\r\ncd\r\n0\r\n\r\n$/)
+    }).pipe(Effect.scoped, Effect.provide(layerFor(["HTTP/1.1 204 No Content\r\n\r\n"]))))
+})
+
+describe("HttpConnection: blockSize", () => {
+  it.live("chunks of a chunk source larger than blockSize are sent in blockSize pieces", () =>
+    Effect.gen(function* () {
+      const { HttpConnection } = yield* Effect.promise(() => import("../../src/index.js"))
+      const conn = yield* HttpConnection.make({ host: "api.test", blockSize: 4 })
+      yield* conn.request("POST", "/b", { body: ["0123456789"] })
+      const res = yield* conn.getResponse
+      yield* res.drain
+      const peer = yield* Transport.MockPeer
+      expect(peer.requestsText()[0]).toMatch(/\r\n\r\n4\r\n0123\r\n4\r\n4567\r\n2\r\n89\r\n0\r\n\r\n$/)
+    }).pipe(Effect.scoped, Effect.provide(Transport.layerMock(["HTTP/1.1 204 No Content\r\n\r\n"]))))
+})
