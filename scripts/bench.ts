@@ -13,6 +13,7 @@ import { runConnectionBench, type BenchTiming } from "./bench/connection.js"
 import { runPoolBench } from "./bench/pool.js"
 import { forkServer, type RunningServer } from "./bench/servers.js"
 import { fmtNum, markdownTable, renderSection, type Section } from "./bench/table.js"
+import { libSource } from "./bench/lib.js"
 
 const ALL = ["parser", "connection", "pool"] as const
 type SectionName = (typeof ALL)[number]
@@ -77,7 +78,9 @@ const main = async (): Promise<number> => {
     "",
     `${new Date().toISOString()} — Node ${process.version}, ${cpus.length} × ${cpus[0]?.model.trim() ?? "cpu"}, ${os.platform()} ${os.release()}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(" / ")}${quick ? " — BENCH_QUICK" : ""}`,
     "",
-    "Server: raw node:net loopback server in a child process (scripts/bench/servers.ts), canned `Hello, world!` response (Content-Length: 13), `/big/<n>` bodies."
+    "Server: raw node:net loopback server in a child process (scripts/bench/servers.ts), canned `Hello, world!` response (Content-Length: 13), `/big/<n>` bodies.",
+    "",
+    `effect-http1 loaded from ${libSource}.`
   ].join("\n")
   const out: Array<string> = [header]
   const emit = (sections: ReadonlyArray<Section>) => {

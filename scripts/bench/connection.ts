@@ -12,7 +12,11 @@ import * as http from "node:http"
 import { fileURLToPath } from "node:url"
 import { Effect, Exit, Scope, Stream } from "effect"
 import { Client } from "undici"
-import { HttpConnection, Transport } from "../../src/index.js"
+import type * as Src from "../../src/index.js"
+import { lib } from "./lib.js"
+
+const { HttpConnection, Transport } = lib
+type Conn = Src.HttpConnection.HttpConnection
 import { fmtNum, markdownTable, ratio, type Section } from "./table.js"
 
 export interface BenchTiming {
@@ -162,7 +166,7 @@ interface Downloader {
 }
 
 /** Ours, one connection: the body read with `res.read(65536)` until it is empty. */
-const oursReadLoop = (conn: HttpConnection.HttpConnection, path: string) =>
+const oursReadLoop = (conn: Conn, path: string) =>
   Effect.gen(function* () {
     yield* conn.request("GET", path)
     const res = yield* conn.getResponse
@@ -176,7 +180,7 @@ const oursReadLoop = (conn: HttpConnection.HttpConnection, path: string) =>
   })
 
 /** Ours, one connection: the body read through `res.stream`; dies if it yields more than `size` bytes. */
-const oursStream = (conn: HttpConnection.HttpConnection, path: string, size: number) =>
+const oursStream = (conn: Conn, path: string, size: number) =>
   Effect.gen(function* () {
     yield* conn.request("GET", path)
     const res = yield* conn.getResponse

@@ -12,7 +12,9 @@
  */
 import { Buffer } from "node:buffer"
 import { pathToFileURL } from "node:url"
-import { ResponseParser } from "../../src/protocol/ResponseParser.js"
+import { lib } from "./lib.js"
+
+const { ResponseParser } = lib.ResponseParser
 
 export interface Row {
   readonly name: string

@@ -15,7 +15,9 @@ import * as net from "node:net"
 import { HttpClient as PlatformClient } from "@effect/platform"
 import { Effect, Layer } from "effect"
 import { Pool } from "undici"
-import { HttpClient, Transport } from "../../src/index.js"
+import { lib } from "./lib.js"
+
+const { HttpClient, Transport } = lib
 import { bestOfRounds, type BenchTiming, type Outcome } from "./connection.js"
 import { CANNED } from "./servers.js"
 import { fmtNum, markdownTable, ratio, type Section } from "./table.js"
@@ -81,7 +83,7 @@ const oursPool = (port: number, n: number, t: BenchTiming, pipelining = 1): Prom
 const loadPlatformLayer = async (n: number): Promise<Layer.Layer<PlatformClient.HttpClient> | string> => {
   let mod: Record<string, unknown>
   try {
-    mod = (await import("../../src/index.js")) as Record<string, unknown>
+    mod = lib as unknown as Record<string, unknown>
   } catch (e) {
     return `src/index.ts failed to load: ${String(e).slice(0, 80)}`
   }
