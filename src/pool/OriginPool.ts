@@ -40,8 +40,13 @@ export interface Lease {
   readonly pipelined: boolean
 }
 
+/** What a waiter is handed: a wire already lent to it, or a free slot to open a socket in. */
+type Handover = { readonly _tag: "lease"; readonly lease: Lease } | { readonly _tag: "slot" }
+
+const SLOT: Handover = { _tag: "slot" }
+
 interface Waiter {
-  readonly resume: (lease: Effect.Effect<Lease, Http1Error>) => void
+  readonly resume: (handover: Handover) => void
   /** May join a busy wire (pipelining). */
   readonly pipelinable: boolean
 }
@@ -117,7 +122,7 @@ export class OriginPool {
   private get freeSlot(): Effect.Effect<void> {
     return Effect.sync(() => {
       const waiter = this.waiters.shift()
-      if (waiter !== undefined) waiter.resume(this.openNew)
+      if (waiter !== undefined) waiter.resume(SLOT)
       else this.open--
     })
   }
@@ -168,7 +173,7 @@ export class OriginPool {
         continue
       }
       this.waiters.splice(i, 1)
-      waiter.resume(Effect.succeed(this.lend(wire, true, true)))
+      waiter.resume({ _tag: "lease", lease: this.lend(wire, true, true) })
     }
   }
 
@@ -215,17 +220,37 @@ export class OriginPool {
       if (this.waiters.length >= this.options.maxPending) {
         return Effect.fail(new PoolExhausted({ origin: this.options.origin, maxPending: this.options.maxPending }))
       }
-      return Effect.flatten(
-        Effect.async<Effect.Effect<Lease, Http1Error>>((resume) => {
-          const waiter: Waiter = { resume: (next) => resume(Effect.succeed(next)), pipelinable }
-          this.waiters.push(waiter)
-          return Effect.sync(() => {
-            const i = this.waiters.indexOf(waiter)
-            if (i >= 0) this.waiters.splice(i, 1)
-          })
-        })
+      // The wait is interruptible; what is handed over is never lost: after the hand-over the
+      // rest runs uninterruptibly, and an interruption that races the hand-over gives it back.
+      return Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(
+          restore(
+            Effect.async<Handover>((resume) => {
+              let handed: Handover | undefined
+              const waiter: Waiter = {
+                resume: (h) => {
+                  handed = h
+                  resume(Effect.succeed(h))
+                },
+                pipelinable
+              }
+              this.waiters.push(waiter)
+              return Effect.suspend(() => {
+                const i = this.waiters.indexOf(waiter)
+                if (i >= 0) this.waiters.splice(i, 1)
+                return handed === undefined ? Effect.void : this.giveBack(handed)
+              })
+            })
+          ),
+          (h) => (h._tag === "lease" ? Effect.succeed(h.lease) : restore(this.openNew))
+        )
       )
     })
+  }
+
+  /** Returns a hand-over its waiter could not take (interrupted as it was handed over). */
+  private giveBack(h: Handover): Effect.Effect<void> {
+    return h._tag === "lease" ? this.release(h.lease.wire, true) : this.freeSlot
   }
 
   /**
@@ -251,7 +276,7 @@ export class OriginPool {
       }
       const waiter = this.waiters.shift()
       if (waiter !== undefined) {
-        waiter.resume(Effect.succeed(this.lend(wire, true, false)))
+        waiter.resume({ _tag: "lease", lease: this.lend(wire, true, false) })
         return Effect.void
       }
       this.idle.push(wire)

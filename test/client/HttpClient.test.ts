@@ -790,3 +790,40 @@ describe("HttpConnection: blockSize", () => {
       expect(peer.requestsText()[0]).toMatch(/\r\n\r\n4\r\n0123\r\n4\r\n4567\r\n2\r\n89\r\n0\r\n\r\n$/)
     }).pipe(Effect.scoped, Effect.provide(Transport.layerMock(["HTTP/1.1 204 No Content\r\n\r\n"]))))
 })
+
+describe("HttpClient: interruptions while queued", () => {
+  it.live("waiters interrupted at any moment never leak a slot or a socket", () =>
+    Effect.promise(async () => {
+      const server = await rawServer(() => ({ write: ok("x"), delayMs: 3 }))
+      try {
+        const after = await run(
+          Effect.gen(function* () {
+            const c = yield* client
+            // 80 requests over 2 sockets, each abandoned after 0–15 ms: many are interrupted while
+            // queued, some right as a socket is handed to them, some mid-exchange.
+            yield* Effect.forEach(
+              Array.from({ length: 80 }, (_, i) => i),
+              (i) =>
+                Effect.scoped(Effect.flatMap(c.get(`${server.url}/${i}`), (r) => r.bytes)).pipe(
+                  Effect.timeout(Duration.millis(i % 16)),
+                  Effect.exit
+                ),
+              { concurrency: 40 }
+            )
+            const s = c.stats()[0]!
+            expect(s.pending).toBe(0)
+            expect(s.open).toBeLessThanOrEqual(2)
+            // Every slot is usable again: two requests at once both get through.
+            return yield* Effect.all(
+              [0, 1].map(() => Effect.scoped(Effect.flatMap(c.get(`${server.url}/after`), (r) => r.text))),
+              { concurrency: 2 }
+            ).pipe(Effect.timeout("5 seconds"))
+          }),
+          { maxConnectionsPerOrigin: 2 }
+        )
+        expect(after).toEqual(["x", "x"])
+      } finally {
+        await server.close()
+      }
+    }))
+})
