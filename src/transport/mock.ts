@@ -7,7 +7,7 @@
  * @since 0.1.0
  */
 import { Clock, Context, Duration, Effect } from "effect"
-import { ConnectError, ConnectionReset, TimeoutError } from "../Http1Error.js"
+import { ConnectError, ConnectionReset, TimeoutError, TlsError } from "../Http1Error.js"
 import { RequestFramer, toLatin1 } from "./mockFraming.js"
 import type { ConnectOptions, ReadTimeout, Socket, TransportService } from "./types.js"
 
@@ -426,7 +426,7 @@ const socketOf = (conn: MockConnection, secure: boolean): Socket => {
     startTls: () =>
       Effect.suspend(() =>
         conn.closed
-          ? Effect.die(new Error("effect-http1 mock: startTls on a closed socket"))
+          ? Effect.fail(new TlsError({ host: conn.host, port: conn.port, reason: "socket closed before TLS could start", code: "ERR_SOCKET_CLOSED" }))
           : Effect.acquireRelease(Effect.succeed(socketOf(conn, true)), (s) => s.close)
       )
   }

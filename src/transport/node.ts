@@ -224,6 +224,12 @@ class NodeSocket implements Socket {
     }
   }
 
+  private concurrentReadError(): ConnectionReset {
+    const err = new Error("concurrent reads on one socket")
+    ;(err as Error & { code: string }).code = "ERR_CONCURRENT_READ"
+    return new ConnectionReset({ cause: err, code: "ERR_CONCURRENT_READ", beforeResponse: false, host: this.host, port: this.port })
+  }
+
   private closedError(): ConnectionReset {
     const err = new Error("socket closed")
     ;(err as Error & { code: string }).code = "ERR_SOCKET_CLOSED"
@@ -287,7 +293,8 @@ class NodeSocket implements Socket {
   >((resume) => {
     const timeout = this.nextTimeout
     this.nextTimeout = undefined
-    if (this.waiter !== null) return resume(Effect.dieMessage("effect-http1: concurrent reads on one socket"))
+    // A second reader while one waits is a caller's mistake: a typed failure, not a defect.
+    if (this.waiter !== null) return resume(Effect.fail(this.concurrentReadError()))
     this.waiter = resume
     if (timeout !== undefined) this.armTimer(timeout)
     return this.cancelRead

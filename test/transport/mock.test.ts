@@ -304,6 +304,14 @@ describe("Transport.layerMock", () => {
       expect(direct.secure).toBe(true)
     }).pipe(Effect.scoped, Effect.provide(Transport.layerMock(["HTTP/1.1 200 Connection established\r\n\r\n", OK("inner")]))))
 
+  it.effect("startTls on a closed socket fails with TlsError, not a defect", () =>
+    Effect.gen(function* () {
+      const plain = yield* connect()
+      yield* plain.close
+      const e = yield* Effect.flip(plain.startTls({ host: "example.test", port: 443 }))
+      expect(e).toMatchObject({ _tag: "TlsError", code: "ERR_SOCKET_CLOSED" })
+    }).pipe(Effect.scoped, Effect.provide(Transport.layerMock([OK("never")]))))
+
   it.live("delays also work in real time", () =>
     Effect.gen(function* () {
       const s = yield* connect()

@@ -117,6 +117,17 @@ describe("Transport.layerNet", () => {
       expect(Buffer.from(c2!).toString()).toBe("later")
     }))
 
+  it.scopedLive("a second read while one waits fails with a typed ConnectionReset, not a defect", () =>
+    Effect.gen(function* () {
+      const server = yield* tcpServer(() => {})
+      const socket = yield* connect({ host: "127.0.0.1", port: server.port })
+      const first = yield* Effect.fork(socket.read())
+      yield* Effect.sleep("20 millis")
+      const e = yield* Effect.flip(socket.read())
+      expect(e).toMatchObject({ _tag: "ConnectionReset", code: "ERR_CONCURRENT_READ" })
+      yield* Fiber.interrupt(first)
+    }))
+
   it.scopedLive("EOF reads as undefined, forever; pending input and isOpen see it", () =>
     Effect.gen(function* () {
       const server = yield* tcpServer((s) => s.end("bye"))
