@@ -32,6 +32,7 @@ import {
 import type { Body } from "./HttpConnection.js"
 import { HttpResponseImpl, totalTimeout, waitFor, type InterimResponse, type ResponseOwner } from "./HttpResponse.js"
 import { writeBody } from "./internal/body.js"
+import { millisOf } from "./internal/bytes.js"
 import { openTunnel } from "./internal/tunnel.js"
 import { Wire } from "./internal/wire.js"
 import { OriginPool } from "./pool/OriginPool.js"
@@ -162,12 +163,9 @@ export const retryPolicy: Schedule.Schedule<unknown, unknown> = Schedule.exponen
   Schedule.whileInput((e: unknown) => isRetryable(e))
 )
 
-/** Milliseconds of a duration option; an infinite duration means no timeout at all. */
-const ms = (d: Duration.DurationInput | undefined, fallback: number | undefined): number | undefined => {
-  if (d === undefined) return fallback
-  const n = Duration.toMillis(Duration.decode(d))
-  return Number.isFinite(n) ? n : undefined
-}
+/** Milliseconds of a duration option, `fallback` when absent; an infinite duration means no timeout. */
+const ms = (d: Duration.DurationInput | undefined, fallback: number | undefined): number | undefined =>
+  d === undefined ? fallback : millisOf(d)
 
 interface ProxyConfig {
   readonly host: string
@@ -232,7 +230,6 @@ const readEnvProxies: Effect.Effect<EnvProxies> = Effect.gen(function* () {
 
 const isReplayable = (body: unknown): boolean => body === undefined || typeof body === "string" || body instanceof Uint8Array
 
-const headerPairs = (input: HeadersInput | undefined): Array<[string, string]> => (input === undefined ? [] : Headers.from(input).pairs())
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308])
 const CROSS_ORIGIN_STRIP = new Set(["authorization", "cookie", "proxy-authorization"])
@@ -482,7 +479,7 @@ class PooledClient implements HttpClientService {
       const deadline = totalMs !== undefined ? { at: Date.now() + totalMs, ms: totalMs } : undefined
       const maxRedirects = req.followRedirects ?? this.config.followRedirects ?? 0
       const method = req.method ?? "GET"
-      const headers = headerPairs(req.headers)
+      const headers = Headers.from(req.headers).pairs()
       const run = this.follow(method, String(req.url), headers, req.body, maxRedirects, 0, deadline)
       if (deadline === undefined) return run
       // The total timeout also bounds connect and queueing; reads below use the same deadline.
@@ -639,11 +636,11 @@ class PooledClient implements HttpClientService {
     body: Body<E, R> | undefined,
     chunked: boolean
   ): Effect.Effect<void, Http1Error | E, R> {
-    if (body === undefined) return chunked ? wire.write(concatBytes(head, LAST_CHUNK)) : wire.write(head)
+    if (body === undefined) return chunked ? wire.write(Buffer.concat([head, LAST_CHUNK])) : wire.write(head)
     if (typeof body === "string" || body instanceof Uint8Array) {
       const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body
-      const framed = chunked ? concatBytes(encodeChunk(bytes), LAST_CHUNK) : bytes
-      if (framed.length <= 65_536) return wire.write(concatBytes(head, framed))
+      const framed = chunked ? Buffer.concat([encodeChunk(bytes), LAST_CHUNK]) : bytes
+      if (framed.length <= 65_536) return wire.write(Buffer.concat([head, framed]))
       return Effect.zipRight(wire.write(head), wire.write(framed))
     }
     return Effect.zipRight(wire.write(head), writeBody(wire, body, chunked))
@@ -654,14 +651,7 @@ class PooledClient implements HttpClientService {
     interim: Array<InterimResponse>,
     deadline: { readonly at: number; readonly ms: number } | undefined
   ): Effect.Effect<HeadEvent, Http1Error> {
-    const loop: Effect.Effect<HeadEvent, Http1Error> = Effect.suspend(() =>
-      Effect.flatMap(wire.next(waitFor(this.headersTimeoutMs, "headers", deadline)), (ev) => {
-        if (ev._tag !== "Head") return loop
-        if (!ev.interim) return Effect.succeed(ev)
-        interim.push({ status: ev.status, reason: ev.reason, headers: Headers.fromRaw(ev.headers) })
-        return loop
-      })
-    )
+    const loop = wire.finalHead(interim, () => waitFor(this.headersTimeoutMs, "headers", deadline))
     return deadline === undefined ? loop : Effect.mapError(loop, (e) => totalTimeout(e, deadline))
   }
 
@@ -686,13 +676,6 @@ class PooledClient implements HttpClientService {
   options(url: string | URL, options?: ShorthandOptions) {
     return this.request({ ...options, method: "OPTIONS", url })
   }
-}
-
-const concatBytes = (a: Uint8Array, b: Uint8Array): Uint8Array => {
-  const out = Buffer.allocUnsafe(a.length + b.length)
-  out.set(a, 0)
-  out.set(b, a.length)
-  return out
 }
 
 /**

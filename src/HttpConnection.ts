@@ -31,9 +31,11 @@ import {
   type Http1Error
 } from "./Http1Error.js"
 import { HttpResponseImpl, type HttpResponse, type InterimResponse, type ResponseOwner } from "./HttpResponse.js"
-import { Headers } from "./Headers.js"
+import { Headers, type HeadersInput } from "./Headers.js"
 import type { HeadEvent, ParserLimits } from "./protocol/events.js"
 import {
+  bodyKindOf,
+  chooseFraming,
   hostHeader,
   LAST_CHUNK,
   validateHeader,
@@ -42,6 +44,7 @@ import {
 } from "./protocol/RequestEncoder.js"
 import { parseHostPort } from "./protocol/url.js"
 import { toBytes, writeBody } from "./internal/body.js"
+import { millisOf } from "./internal/bytes.js"
 import { openTunnel } from "./internal/tunnel.js"
 import { readTimeout, Wire } from "./internal/wire.js"
 import { Transport, type Socket, type TlsOptions } from "./Transport.js"
@@ -86,7 +89,7 @@ export interface Options {
 /** Options of `request`. */
 export interface RequestOptions<E = never, R = never> {
   /** Header fields, in order; as pairs or a record. */
-  readonly headers?: Iterable<readonly [string, string]> | Readonly<Record<string, string>> | undefined
+  readonly headers?: HeadersInput | undefined
   readonly body?: Body<E, R> | undefined
   /** Chunk-encode the body yourself-given `Transfer-Encoding` (Python's `encode_chunked`). */
   readonly encodeChunked?: boolean | undefined
@@ -139,7 +142,7 @@ export interface HttpConnection {
   setTunnel(
     host: string,
     port?: number,
-    headers?: Iterable<readonly [string, string]> | Readonly<Record<string, string>>
+    headers?: HeadersInput
   ): Effect.Effect<void, Http1Error>
   /** Level > 0 logs what is sent and received through Effect's logger. */
   setDebugLevel(level: number): Effect.Effect<void>
@@ -154,19 +157,7 @@ export interface HttpConnection {
 /** Python's connection states. */
 export type ConnectionState = "Idle" | "Request-started" | "Request-sent"
 
-const METHODS_EXPECTING_BODY = new Set(["PATCH", "POST", "PUT"])
 const DEFAULT_BLOCK_SIZE = 8192
-const headerPairs = (
-  headers: Iterable<readonly [string, string]> | Readonly<Record<string, string>> | undefined
-): Array<readonly [string, string]> => {
-  if (headers === undefined) return []
-  if (Symbol.iterator in headers) return Array.from(headers as Iterable<readonly [string, string]>)
-  return Object.entries(headers as Record<string, string>)
-}
-
-const toMillis = (d: Duration.DurationInput | undefined): number | undefined =>
-  d === undefined ? undefined : Duration.toMillis(Duration.decode(d))
-
 /** @internal Shared by HttpConnection and HttpsConnection. */
 export const makeWith = (
   options: Options,
@@ -224,7 +215,7 @@ class HttpConnectionImpl implements HttpConnection {
     readonly secure: boolean,
     private readonly options: Options
   ) {
-    this.timeoutMs = toMillis(options.timeout)
+    this.timeoutMs = millisOf(options.timeout)
     this.blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE
     this.owner = {
       release: (wire, reusable) => (reusable ? Effect.void : this.closeWire(wire)),
@@ -312,7 +303,7 @@ class HttpConnectionImpl implements HttpConnection {
   setTunnel(
     host: string,
     port?: number,
-    headers?: Iterable<readonly [string, string]> | Readonly<Record<string, string>>
+    headers?: HeadersInput
   ): Effect.Effect<void, Http1Error> {
     return Effect.suspend((): Effect.Effect<void, Http1Error> => {
       if (this.current !== undefined) {
@@ -320,7 +311,7 @@ class HttpConnectionImpl implements HttpConnection {
       }
       const hp = parseHostPort(host, port, this.defaultPort)
       if (hp instanceof InvalidURL) return Effect.fail(hp)
-      const pairs = headerPairs(headers)
+      const pairs = Headers.from(headers).pairs()
       for (const [k, v] of pairs) {
         const bad = validateHeader(k, v)
         if (bad !== undefined) return Effect.fail(bad)
@@ -483,7 +474,7 @@ class HttpConnectionImpl implements HttpConnection {
    * wait ran out), false when a final response came first (it is kept for `getResponse`).
    */
   private awaitContinue(wire: Wire, continueTimeout: Duration.DurationInput | undefined): Effect.Effect<boolean, Http1Error> {
-    const ms = toMillis(continueTimeout) ?? 1000
+    const ms = millisOf(continueTimeout) ?? 1000
     const wait = readTimeout(ms, "headers")
     const loop: Effect.Effect<boolean, Http1Error> = Effect.suspend(() =>
       Effect.flatMap(wire.next(wait), (ev) => {
@@ -532,11 +523,9 @@ class HttpConnectionImpl implements HttpConnection {
     options?: RequestOptions<E, R>
   ): Effect.Effect<void, Http1Error | E, R> {
     return Effect.suspend(() => {
-      const pairs = headerPairs(options?.headers)
+      const pairs = Headers.from(options?.headers).pairs()
       let hasHost = false
       let hasAcceptEncoding = false
-      let hasContentLength = false
-      let hasTransferEncoding = false
       let hasExpect = false
       for (const [k] of pairs) {
         switch (k.toLowerCase()) {
@@ -546,12 +535,6 @@ class HttpConnectionImpl implements HttpConnection {
           case "accept-encoding":
             hasAcceptEncoding = true
             break
-          case "content-length":
-            hasContentLength = true
-            break
-          case "transfer-encoding":
-            hasTransferEncoding = true
-            break
           case "expect":
             hasExpect = true
             break
@@ -560,22 +543,10 @@ class HttpConnectionImpl implements HttpConnection {
       const body = options?.body
       return Effect.gen(this, function* () {
         yield* this.putRequest(method, url, { skipHost: hasHost, skipAcceptEncoding: hasAcceptEncoding })
-        let encodeChunked = options?.encodeChunked === true
-        if (!hasContentLength) {
-          if (!hasTransferEncoding) {
-            encodeChunked = false
-            if (body === undefined) {
-              if (METHODS_EXPECTING_BODY.has(method.toUpperCase())) yield* this.putHeader("Content-Length", "0")
-            } else if (typeof body === "string" || body instanceof Uint8Array) {
-              yield* this.putHeader("Content-Length", String(typeof body === "string" ? Buffer.byteLength(body, "utf8") : body.length))
-            } else {
-              encodeChunked = true
-              yield* this.putHeader("Transfer-Encoding", "chunked")
-            }
-          }
-        } else {
-          encodeChunked = false
-        }
+        // Python's framing choice (Content-Length, chunked, or the caller's own), shared with the pool.
+        const framing = chooseFraming({ method, body: bodyKindOf(body), headers: pairs, encodeChunked: options?.encodeChunked })
+        for (const [k, v] of framing.addHeaders) yield* this.putHeader(k, v)
+        const encodeChunked = framing.chunked
         for (const [k, v] of pairs) yield* this.putHeader(k, v)
         const expectContinue = options?.expectContinue === true && body !== undefined
         if (expectContinue && !hasExpect) yield* this.putHeader("Expect", "100-continue")
@@ -601,15 +572,7 @@ class HttpConnectionImpl implements HttpConnection {
   /** Reads heads until a final one, collecting interim responses. */
   private readFinalHead(wire: Wire, interim: Array<InterimResponse>): Effect.Effect<HeadEvent, Http1Error> {
     const wait = readTimeout(this.timeoutMs, "headers")
-    const loop: Effect.Effect<HeadEvent, Http1Error> = Effect.suspend(() =>
-      Effect.flatMap(wire.next(wait), (ev) => {
-        if (ev._tag !== "Head") return loop
-        if (!ev.interim) return Effect.succeed(ev)
-        interim.push({ status: ev.status, reason: ev.reason, headers: Headers.fromRaw(ev.headers) })
-        return loop
-      })
-    )
-    return loop
+    return wire.finalHead(interim, () => wait)
   }
 
   get getResponse(): Effect.Effect<HttpResponse, Http1Error> {

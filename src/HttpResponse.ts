@@ -20,6 +20,7 @@ import { Headers } from "./Headers.js"
 import { BadStatusLine, TimeoutError, type Http1Error, type IncompleteRead, type TimeoutPhase } from "./Http1Error.js"
 import type { ReadTimeout } from "./transport/types.js"
 import type { HeadEvent } from "./protocol/events.js"
+import { concatBytes } from "./internal/bytes.js"
 import { readTimeout, type Wire } from "./internal/wire.js"
 
 /** A 1xx interim response seen before the final one (100 Continue, 103 Early Hints, ...). */
@@ -102,18 +103,6 @@ export const waitFor = (
 /** A `total` timeout reports the whole exchange's limit, not what was left of it. @internal */
 export const totalTimeout = <E extends Http1Error>(e: E, deadline: { readonly ms: number } | undefined): E | TimeoutError =>
   deadline !== undefined && e._tag === "TimeoutError" && e.phase === "total" ? new TimeoutError({ ...e, timeoutMs: deadline.ms }) : e
-
-const concat = (parts: Array<Uint8Array>, total: number): Uint8Array => {
-  if (parts.length === 1) return parts[0]!
-  if (parts.length === 0) return EMPTY
-  const out = new Uint8Array(total)
-  let off = 0
-  for (const p of parts) {
-    out.set(p, off)
-    off += p.length
-  }
-  return out
-}
 
 /** @internal */
 export class HttpResponseImpl implements HttpResponse {
@@ -263,24 +252,14 @@ export class HttpResponseImpl implements HttpResponse {
     if (amt !== undefined && (!Number.isInteger(amt) || amt < 0)) amt = 0
     if (amt === 0) return Effect.succeed(EMPTY)
     const limit = amt ?? Number.POSITIVE_INFINITY
-    const parts: Array<Uint8Array> = []
-    let total = 0
-    const loop: Effect.Effect<Uint8Array, Http1Error> = Effect.suspend(() =>
-      Effect.flatMap(this.nextSlice(limit - total), (slice) => {
-        if (slice === undefined) return Effect.succeed(concat(parts, total))
-        parts.push(slice)
-        total += slice.length
-        if (total >= limit) return Effect.succeed(concat(parts, total))
-        return loop
-      })
-    )
-    const slow = this.guard(this.withIncomplete(loop, () => concat(parts, total)))
     // Fast path: a small body is usually parsed already; take it without the Effect loop.
     return Effect.suspend(() => {
       if (this.done && this.pending === undefined) return Effect.succeed(EMPTY)
+      const parts: Array<Uint8Array> = []
+      let total = 0
       const p = this.pending
       if (p !== undefined) {
-        if (p.length > limit) return slow
+        if (p.length > limit) return this.readSlow(limit, parts, total)
         this.pending = undefined
         parts.push(p)
         total += p.length
@@ -300,13 +279,27 @@ export class HttpResponseImpl implements HttpResponse {
           total += b.length
           continue
         }
-        if (ev._tag === "End") return Effect.as(this.finish(ev.trailers), concat(parts, total))
-        if (ev._tag === "NeedData") return slow
-        // An error (or a head, which cannot happen): let the slow path report it with context.
-        return slow
+        if (ev._tag === "End") return Effect.as(this.finish(ev.trailers), concatBytes(parts, total))
+        // More bytes needed, or an error (or a head, which cannot happen) for the slow path to
+        // report with its context.
+        return this.readSlow(limit, parts, total)
       }
-      return Effect.succeed(concat(parts, total))
+      return Effect.succeed(concatBytes(parts, total))
     })
+  }
+
+  /** Reads on from the socket until `limit` bytes or the end, after `parts` (`total` bytes). */
+  private readSlow(limit: number, parts: Array<Uint8Array>, total: number): Effect.Effect<Uint8Array, Http1Error> {
+    const loop: Effect.Effect<Uint8Array, Http1Error> = Effect.suspend(() =>
+      Effect.flatMap(this.nextSlice(limit - total), (slice) => {
+        if (slice === undefined) return Effect.succeed(concatBytes(parts, total))
+        parts.push(slice)
+        total += slice.length
+        if (total >= limit) return Effect.succeed(concatBytes(parts, total))
+        return loop
+      })
+    )
+    return this.guard(this.withIncomplete(loop, () => concatBytes(parts, total)))
   }
 
   readInto(buffer: Uint8Array): Effect.Effect<number, Http1Error> {

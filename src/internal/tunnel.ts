@@ -6,7 +6,7 @@
  */
 import { Effect, Scope, type Duration } from "effect"
 import { TunnelError, type Http1Error } from "../Http1Error.js"
-import type { HeadEvent, ParserLimits } from "../protocol/events.js"
+import type { ParserLimits } from "../protocol/events.js"
 import type { TlsOptions, TransportService } from "../transport/types.js"
 import { readTimeout, Wire } from "./wire.js"
 
@@ -33,15 +33,6 @@ export interface TunnelOptions {
 export const authorityOf = (host: string, port: number): string =>
   `${host.includes(":") && !host.startsWith("[") ? `[${host}]` : host}:${port}`
 
-/** Reads heads until a final one (interim 1xx are skipped). */
-export const readFinalHead = (wire: Wire, timeoutMs: number | undefined): Effect.Effect<HeadEvent, Http1Error> => {
-  const wait = readTimeout(timeoutMs, "headers")
-  const loop: Effect.Effect<HeadEvent, Http1Error> = Effect.suspend(() =>
-    Effect.flatMap(wire.next(wait), (ev) => (ev._tag === "Head" && !ev.interim ? Effect.succeed(ev) : loop))
-  )
-  return loop
-}
-
 /** Opens a tunnel; the returned wire talks to the target. Its sockets live in `scope`. */
 export const openTunnel = (o: TunnelOptions): Effect.Effect<Wire, Http1Error> =>
   Effect.gen(function* () {
@@ -56,7 +47,8 @@ export const openTunnel = (o: TunnelOptions): Effect.Effect<Wire, Http1Error> =>
     if (o.log !== undefined) yield* o.log(`send: ${JSON.stringify(head)}`)
     proxyWire.begin("CONNECT")
     yield* proxyWire.write(head)
-    const answer = yield* readFinalHead(proxyWire, o.timeoutMs)
+    const wait = readTimeout(o.timeoutMs, "headers")
+    const answer = yield* proxyWire.finalHead(undefined, () => wait)
     if (o.log !== undefined) yield* o.log(`reply: ${answer.status} ${answer.reason}`)
     if (answer.status < 200 || answer.status > 299) {
       return yield* Effect.fail(

@@ -15,6 +15,8 @@ import {
   type TimeoutError,
   type TimeoutPhase
 } from "../Http1Error.js"
+import { Headers } from "../Headers.js"
+import type { InterimResponse } from "../HttpResponse.js"
 import type { DataEvent, EndEvent, HeadEvent, ParseError, ParserLimits } from "../protocol/events.js"
 import { ResponseParser } from "../protocol/ResponseParser.js"
 import type { ReadTimeout, Socket } from "../transport/types.js"
@@ -141,6 +143,25 @@ export class Wire {
       default:
         return Effect.succeed(ev)
     }
+  }
+
+  /**
+   * Reads heads until the final one, recording 1xx interim responses in `interim` when given.
+   * `wait` gives each read's timeout (it may shrink towards a deadline).
+   */
+  finalHead(
+    interim: Array<InterimResponse> | undefined,
+    wait: () => ReadTimeout | undefined
+  ): Effect.Effect<HeadEvent, Http1Error> {
+    const loop: Effect.Effect<HeadEvent, Http1Error> = Effect.suspend(() =>
+      Effect.flatMap(this.next(wait()), (ev) => {
+        if (ev._tag !== "Head") return loop
+        if (!ev.interim) return Effect.succeed(ev)
+        interim?.push({ status: ev.status, reason: ev.reason, headers: Headers.fromRaw(ev.headers) })
+        return loop
+      })
+    )
+    return loop
   }
 
   /** Turns a parser error into the error users see. */

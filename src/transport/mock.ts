@@ -433,18 +433,6 @@ const socketOf = (conn: MockConnection, secure: boolean): Socket => {
   return socket
 }
 
-const concatAll = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
-  let n = 0
-  for (const p of parts) n += p.length
-  const out = new Uint8Array(n)
-  let o = 0
-  for (const p of parts) {
-    out.set(p, o)
-    o += p.length
-  }
-  return out
-}
-
 /**
  * Builds a mock transport and its recorder (fresh state per call).
  * @example
@@ -481,7 +469,7 @@ export const makeMock = (
   const peer: MockPeerService = {
     requests: () => state.requests.slice(),
     requestsText: () => state.requests.map(toLatin1),
-    written: () => state.connections.map((c) => concatAll(c.written)),
+    written: () => state.connections.map((c) => Buffer.concat(c.written)),
     connections: () => state.connections.length,
     openConnections: () => state.open,
     connectOptions: () => state.connects.slice(),

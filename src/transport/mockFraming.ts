@@ -6,6 +6,7 @@
  * It is deliberately lenient (it frames what our encoder writes; it does not validate requests).
  * @since 0.1.0
  */
+import { concatBytes } from "../internal/bytes.js"
 
 /**
  * What {@link RequestFramer.push} found.
@@ -31,19 +32,6 @@ const latin1 = (bytes: Uint8Array, start = 0, end = bytes.length): string => {
   let s = ""
   for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i]!)
   return s
-}
-
-const concat = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
-  if (parts.length === 1) return parts[0]!
-  let n = 0
-  for (const p of parts) n += p.length
-  const out = new Uint8Array(n)
-  let o = 0
-  for (const p of parts) {
-    out.set(p, o)
-    o += p.length
-  }
-  return out
 }
 
 /**
@@ -104,7 +92,7 @@ export class RequestFramer {
     const n = bytes.length
     const finishRequest = (end: number) => {
       this.parts.push(bytes.subarray(start, end))
-      events.push({ _tag: "Request", bytes: concat(this.parts) })
+      events.push({ _tag: "Request", bytes: concatBytes(this.parts) })
       this.parts = []
       start = end
       this.state = { _tag: "Head" }
@@ -124,7 +112,7 @@ export class RequestFramer {
             const framing = bodyFraming(head)
             this.parts.push(bytes.subarray(start, i))
             start = i
-            events.push({ _tag: "Head", head: concat(this.parts), expectContinue: framing.expectContinue })
+            events.push({ _tag: "Head", head: concatBytes(this.parts), expectContinue: framing.expectContinue })
             this.headText = ""
             if (framing.chunked) this.state = { _tag: "ChunkSize" }
             else if (framing.length > 0) this.state = { _tag: "Length", remaining: framing.length }

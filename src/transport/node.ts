@@ -14,6 +14,7 @@ import { Duration, Effect } from "effect"
 import * as net from "node:net"
 import * as tls from "node:tls"
 import { ConnectError, ConnectionReset, TimeoutError, TlsError } from "../Http1Error.js"
+import { millisOf } from "../internal/bytes.js"
 import type { ConnectOptions, ReadTimeout, Socket, TlsOptions, TransportService } from "./types.js"
 
 // ---------------------------------------------------------------------------------------------
@@ -67,12 +68,6 @@ const tlsCodes = new Set([
 ])
 const isTlsCode = (code: string | undefined): boolean =>
   code !== undefined && (code.startsWith("ERR_SSL_") || code.startsWith("ERR_TLS_") || code.startsWith("ERR_OSSL_") || tlsCodes.has(code))
-
-const toMillis = (d: Duration.DurationInput | undefined): number | undefined => {
-  if (d === undefined) return undefined
-  const ms = Duration.toMillis(Duration.decode(d))
-  return Number.isFinite(ms) ? Math.max(0, ms) : undefined
-}
 
 /**
  * Merges TLS options, later ones winning; keys set to `undefined` do not erase earlier values.
@@ -405,7 +400,7 @@ class NodeSocket implements Socket {
     readonly timeout?: Duration.DurationInput | undefined
   }) =>
     Effect.acquireRelease(
-      Effect.interruptible(upgrade(this, options.host, options.port, options.tls ?? {}, toMillis(options.timeout))),
+      Effect.interruptible(upgrade(this, options.host, options.port, options.tls ?? {}, millisOf(options.timeout))),
       (s) => s.close
     )
 }
@@ -435,7 +430,7 @@ const open = (
   Effect.async((resume) => {
     const host = stripBrackets(options.host)
     const port = options.port
-    const timeoutMs = toMillis(options.timeout)
+    const timeoutMs = millisOf(options.timeout)
     // A 256 KiB read buffer: Node's 16 KiB default stops and restarts the kernel reads every
     // 16 KiB (306 → 625 MB/s on a large body here); memory stays bounded by it per socket.
     const base: net.TcpNetConnectOpts & { highWaterMark?: number } = { host, port, highWaterMark: READ_HIGH_WATER_MARK }
