@@ -63,18 +63,18 @@ export const showBytes = (bytes: string | Uint8Array | undefined, max = 64): str
 export class InvalidURL extends Data.TaggedError("InvalidURL")<{
   readonly url: string
   readonly reason: string
-}> {
+} & ConnectionContext> {
   override get message() {
-    return `Invalid URL ${JSON.stringify(this.url)}: ${this.reason}`
+    return `Invalid URL ${JSON.stringify(this.url)}: ${this.reason}${where(this)}`
   }
 }
 
 /** A request method with characters outside the RFC 9110 token grammar. */
 export class InvalidMethod extends Data.TaggedError("InvalidMethod")<{
   readonly method: string
-}> {
+} & ConnectionContext> {
   override get message() {
-    return `Invalid method ${JSON.stringify(this.method)}: methods must be RFC 9110 tokens`
+    return `Invalid method ${JSON.stringify(this.method)}: methods must be RFC 9110 tokens${where(this)}`
   }
 }
 
@@ -93,6 +93,43 @@ export class InvalidHeader extends Data.TaggedError("InvalidHeader")<{
   override get message() {
     const v = this.value === undefined ? "" : `: ${showBytes(this.value)}`
     return `Invalid ${this.side} header ${showBytes(this.header)}${v} (${this.reason})${where(this)}`
+  }
+}
+
+/**
+ * The request's framing headers, as the caller gave them, would let the body be read differently
+ * by the server than we send it (request smuggling): a `Transfer-Encoding` other than exactly
+ * `chunked`, `Transfer-Encoding` together with `Content-Length`, a `Content-Length` that is not one
+ * value of plain digits, or a body after a head that declares none. Refused before a byte is written.
+ */
+export class InvalidRequestFraming extends Data.TaggedError("InvalidRequestFraming")<{
+  readonly reason: string
+  /** The offending field, when one is to blame. */
+  readonly header?: string | undefined
+  readonly value?: string | undefined
+} & ConnectionContext> {
+  override get message() {
+    const field = this.header === undefined ? "" : ` (${this.header}${this.value === undefined ? "" : `: ${showBytes(this.value)}`})`
+    return `Refused request framing: ${this.reason}${field}${where(this)}`
+  }
+}
+
+/**
+ * The request body's length differs from the `Content-Length` the caller gave (undici's
+ * `RequestContentLengthMismatchError`). `when: "before-send"`: a body of known length, refused
+ * before a byte was written. `when: "while-sending"`: a streamed body ended short (`actual` <
+ * `declared`) or ran over; the socket is closed and never reused.
+ */
+export class ContentLengthMismatch extends Data.TaggedError("ContentLengthMismatch")<{
+  readonly declared: number
+  /** Body bytes given (before-send) or produced so far (while-sending; a run-over counts the chunk that ran over). */
+  readonly actual: number
+  readonly when: "before-send" | "while-sending"
+} & ConnectionContext> {
+  override get message() {
+    return `Request body of ${this.actual} bytes does not match Content-Length ${this.declared}${
+      this.when === "while-sending" ? " (connection closed)" : " (nothing sent)"
+    }${where(this)}`
   }
 }
 
@@ -174,9 +211,12 @@ export class TimeoutError extends Data.TaggedError("TimeoutError")<{
   readonly timeoutMs: number
   /** Response bytes seen before the timeout, if any. */
   readonly bytesReceived?: number | undefined
+  /** More on what was waited for (e.g. the pool's state for a request queued for a connection). */
+  readonly detail?: string | undefined
 } & ConnectionContext> {
   override get message() {
-    return `Timed out after ${this.timeoutMs} ms waiting for ${phaseText[this.phase]}${where(this)}`
+    const detail = this.detail === undefined ? "" : ` (${this.detail})`
+    return `Timed out after ${this.timeoutMs} ms waiting for ${phaseText[this.phase]}${detail}${where(this)}`
   }
 }
 const phaseText: Record<TimeoutPhase, string> = {
@@ -216,10 +256,16 @@ export class ConnectionReset extends Data.TaggedError("ConnectionReset")<{
   }
 }
 
-/** The server closed the connection before sending any byte of a status line. */
-export class RemoteDisconnected extends Data.TaggedError("RemoteDisconnected")<ConnectionContext> {
+/**
+ * The server closed the connection before sending any byte of a status line: a clean close, or a
+ * reset (then `code` is the OS code, e.g. `ECONNRESET`, and `cause` the socket error).
+ */
+export class RemoteDisconnected extends Data.TaggedError("RemoteDisconnected")<{
+  readonly code?: string | undefined
+  readonly cause?: unknown
+} & ConnectionContext> {
   override get message() {
-    return `Remote end closed connection without response${where(this)}`
+    return `Remote end closed connection without response${this.code === undefined ? "" : ` (${this.code})`}${where(this)}`
   }
 }
 
@@ -355,6 +401,23 @@ export class IncompleteRead extends Data.TaggedError("IncompleteRead")<{
   }
 }
 
+/**
+ * A read that buffers the whole body (`read()`, `text`, `json`, `bytes`, the platform adapter's
+ * `arrayBuffer` / `text` / `json`) went past `limit` bytes: the `maxBodySize` option, or Node's own
+ * largest Buffer or string. `received` is how many bytes had come when it stopped. The connection
+ * is closed.
+ */
+export class BodyTooLarge extends Data.TaggedError("BodyTooLarge")<{
+  readonly limit: number
+  readonly received: number
+  /** What set the limit. */
+  readonly what: "maxBodySize" | "maxStreamedBodySize" | "node buffer limit" | "node string limit"
+} & ConnectionContext> {
+  override get message() {
+    return `Response body over ${this.limit} bytes (${this.what}); ${this.received} bytes received${where(this)}`
+  }
+}
+
 /** A response body could not be decoded as asked (e.g. `json` on a body that is not JSON). */
 export class DecodeError extends Data.TaggedError("DecodeError")<{
   readonly reason: string
@@ -392,8 +455,11 @@ export type Http1Error =
   | InvalidURL
   | InvalidMethod
   | InvalidHeader
+  | InvalidRequestFraming
+  | ContentLengthMismatch
   | RequestBodyError
   | DecodeError
+  | BodyTooLarge
   | NotConnected
   | CannotSendRequest
   | CannotSendHeader
@@ -439,8 +505,11 @@ const allTags = new Set([
   "InvalidURL",
   "InvalidMethod",
   "InvalidHeader",
+  "InvalidRequestFraming",
+  "ContentLengthMismatch",
   "RequestBodyError",
   "DecodeError",
+  "BodyTooLarge",
   "NotConnected",
   "TunnelError",
   "PoolExhausted",

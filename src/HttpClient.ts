@@ -19,28 +19,30 @@
  * ```
  * @since 0.1.0
  */
-import { Cause, Config, Context, Deferred, Duration, Effect, Either, FiberId, Layer, Option, Schedule, Scope, Stream } from "effect"
+import { Cause, Clock, Config, Context, Duration, Effect, Layer, Option, Schedule, Scope, Stream } from "effect"
 import { Headers, type HeadersInput } from "./Headers.js"
 import {
   DecodeError,
   InvalidURL,
+  RequestBodyError,
   isRetryable,
   TimeoutError,
   TooManyRedirects,
   type Http1Error
 } from "./Http1Error.js"
-import type { Body } from "./HttpConnection.js"
-import { HttpResponseImpl, totalTimeout, waitFor, type InterimResponse, type ResponseOwner } from "./HttpResponse.js"
-import { writeBody } from "./internal/body.js"
+import { knownBytes, writeBody, type Body } from "./internal/body.js"
 import { millisOf } from "./internal/bytes.js"
+import { callerBody, callerHeaders } from "./internal/callerInput.js"
+import { deadlineTimeout, defaultBodyLimits, HttpResponseImpl, type BodyLimits, type Deadline } from "./internal/response.js"
 import { openTunnel } from "./internal/tunnel.js"
-import { Wire } from "./internal/wire.js"
+import { Wire, readTimeout } from "./internal/wire.js"
 import { OriginPool } from "./pool/OriginPool.js"
-import type { HeadEvent, ParserLimits } from "./protocol/events.js"
-import { bodyKindOf, encodeChunk, encodeRequestHead, LAST_CHUNK } from "./protocol/RequestEncoder.js"
+import type { Exchange } from "./protocol/ClientConnection.js"
+import type { HeadEvent, InterimResponse, ParserLimits } from "./protocol/events.js"
+import { prepareRequest, type PreparedRequest } from "./protocol/RequestEncoder.js"
 import { parseUrl, type ParsedUrl } from "./protocol/url.js"
 import { layer as transportLayer, Transport } from "./Transport.js"
-import type { TlsOptions, TransportService } from "./transport/types.js"
+import type { ReadTimeout, TlsOptions, TransportService } from "./transport/types.js"
 
 /** Options of {@link make}, {@link layer} and {@link layerWith}. All optional. */
 export interface Options {
@@ -64,8 +66,16 @@ export interface Options {
   readonly bodyTimeout?: Duration.DurationInput | undefined
   /** The whole exchange, body included. Default none. */
   readonly timeout?: Duration.DurationInput | undefined
-  /** Redirects followed. Default 0 (a 3xx is returned as it is). */
+  /**
+   * Redirects followed. Default 0 (a 3xx is returned as it is). 303 → GET; 301/302 turn a POST
+   * into a GET (as fetch); 307/308 keep the method and body. A body that cannot be sent twice (an
+   * iterable, async iterable or Stream) is never re-sent: that 3xx is returned as it is.
+   * `Authorization`, `Cookie` and `Proxy-Authorization` are dropped across origins; every other
+   * header the caller gave follows.
+   */
   readonly followRedirects?: number | undefined
+  /** Follow a redirect from https to http (headers and bodies then go in clear). Default false. */
+  readonly allowInsecureRedirects?: boolean | undefined
   /** An HTTP proxy, `"http://user:pass@proxy:3128"`: absolute-form for http URLs, CONNECT for https. */
   readonly proxy?: string | undefined
   /** Read `HTTP_PROXY` / `HTTPS_PROXY` / `NO_PROXY` (and lower-case forms) through Effect `Config`. Default false. */
@@ -74,6 +84,15 @@ export interface Options {
   readonly tls?: TlsOptions | undefined
   /** Parser limits. */
   readonly limits?: Partial<ParserLimits> | undefined
+  /** The most `bytes` / `text` / `json` / `read()` may collect; past it `BodyTooLarge`. Default 128 MiB. */
+  readonly maxBodySize?: number | undefined
+  /** The most `stream` / `drain` may deliver. Default unbounded. */
+  readonly maxStreamedBodySize?: number | undefined
+  /**
+   * The longest a request waits for a pooled connection when all are busy; past it `TimeoutError`
+   * (phase `connect`) whose message carries the pool's state. Default 60 s.
+   */
+  readonly queueTimeout?: Duration.DurationInput | undefined
 }
 
 /** A request for {@link HttpClientService.request}. */
@@ -168,6 +187,8 @@ const ms = (d: Duration.DurationInput | undefined, fallback: number | undefined)
   d === undefined ? fallback : millisOf(d)
 
 interface ProxyConfig {
+  /** An `https://` proxy: TLS to the proxy itself, verified like any https origin. */
+  readonly secure: boolean
   readonly host: string
   readonly port: number
   readonly origin: string
@@ -182,7 +203,7 @@ const parseProxy = (url: string): ProxyConfig | InvalidURL => {
     parsed.userinfo !== undefined
       ? `Basic ${Buffer.from(`${parsed.userinfo.username}:${parsed.userinfo.password}`, "utf8").toString("base64")}`
       : undefined
-  return { host: parsed.host, port: parsed.port, origin: `${parsed.host}:${parsed.port}`, authorization: auth }
+  return { secure: parsed.scheme === "https", host: parsed.host, port: parsed.port, origin: `${parsed.scheme}://${parsed.host}:${parsed.port}`, authorization: auth }
 }
 
 /** `NO_PROXY` matching as curl and Go do: `*`, exact hosts, domain suffixes (`.example.com` or `example.com`), optional `:port`. */
@@ -229,6 +250,17 @@ const readEnvProxies: Effect.Effect<EnvProxies> = Effect.gen(function* () {
 })
 
 const isReplayable = (body: unknown): boolean => body === undefined || typeof body === "string" || body instanceof Uint8Array
+
+const EMPTY = new Uint8Array(0)
+
+/** Times an idempotent request that nobody answered (stale socket, dead pipeline) is sent again. */
+const MAX_UNANSWERED_RETRIES = 3
+
+/** Adds the request's method, host and port to an error raised before a socket was involved. */
+const located = <E extends Http1Error>(error: E, where: { method: string; host: string; port: number }): E => {
+  const Ctor = error.constructor as new (args: object) => E
+  return new Ctor({ ...error, ...where })
+}
 
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308])
@@ -322,7 +354,8 @@ export const make = (options: Options = {}): Effect.Effect<HttpClientService, ne
     const transport = yield* Transport
     const scope = yield* Effect.scope
     const env = options.proxyFromEnv === true ? yield* readEnvProxies : undefined
-    const client = new PooledClient(transport, scope, options, env)
+    const clock = yield* Effect.clock
+    const client = new PooledClient(transport, scope, clock, options, env)
     yield* Effect.addFinalizer(() => client.shutdown)
     return client
   })
@@ -333,13 +366,18 @@ class PooledClient implements HttpClientService {
   private readonly headersTimeoutMs: number | undefined
   private readonly bodyTimeoutMs: number | undefined
   private readonly timeoutMs: number | undefined
+  private readonly queueTimeoutMs: number | undefined
+  private readonly maxIdleTimeMs: number
+  private readonly limits: BodyLimits
   private readonly proxy: ProxyConfig | InvalidURL | undefined
   private readonly envHttp: ProxyConfig | InvalidURL | undefined
   private readonly envHttps: ProxyConfig | InvalidURL | undefined
+  private readonly now: () => number
 
   constructor(
     private readonly transport: TransportService,
     private readonly scope: Scope.Scope,
+    private readonly clock: Clock.Clock,
     private readonly config: Options,
     private readonly env: EnvProxies | undefined
   ) {
@@ -347,13 +385,20 @@ class PooledClient implements HttpClientService {
     this.headersTimeoutMs = ms(config.headersTimeout, 30_000)
     this.bodyTimeoutMs = ms(config.bodyTimeout, 30_000)
     this.timeoutMs = ms(config.timeout, undefined)
+    this.queueTimeoutMs = ms(config.queueTimeout, 60_000)
+    this.maxIdleTimeMs = ms(config.maxIdleTime, 60_000) ?? Number.POSITIVE_INFINITY
+    this.limits = {
+      maxBodySize: config.maxBodySize ?? defaultBodyLimits.maxBodySize,
+      maxStreamedBodySize: config.maxStreamedBodySize ?? defaultBodyLimits.maxStreamedBodySize
+    }
     this.proxy = config.proxy !== undefined ? parseProxy(config.proxy) : undefined
     this.envHttp = env?.http !== undefined ? parseProxy(env.http) : undefined
     this.envHttps = env?.https !== undefined ? parseProxy(env.https) : undefined
+    this.now = () => clock.unsafeCurrentTimeMillis()
   }
 
   get shutdown(): Effect.Effect<void> {
-    return Effect.forEach(this.pools.values(), (p) => p.shutdown, { discard: true })
+    return Effect.forEach(Array.from(this.pools.values()), (p) => p.shutdown, { discard: true })
   }
 
   stats() {
@@ -364,17 +409,21 @@ class PooledClient implements HttpClientService {
     let pool = this.pools.get(route.key)
     if (pool === undefined) {
       const o = this.config
-      pool = new OriginPool(this.scope, {
+      pool = new OriginPool(this.scope, this.clock, {
         origin: route.key,
         maxConnections: Math.max(1, o.maxConnectionsPerOrigin ?? 16),
         maxPending: Math.max(0, o.maxPending ?? 1024),
-        maxIdleTimeMs: ms(o.maxIdleTime, 60_000)!,
+        maxIdleTimeMs: this.maxIdleTimeMs,
         maxLifetimeMs: ms(o.maxLifetime, undefined),
         maxRequestsPerConnection: o.maxRequestsPerConnection,
         pipelining: Math.max(1, o.pipelining ?? 1),
-        // A request body the server stops reading is bounded like a stalled response body.
-        writeTimeoutMs: this.bodyTimeoutMs,
-        connect: route.connect
+        queueTimeoutMs: this.queueTimeoutMs,
+        connect: route.connect,
+        // A pool with no socket and no waiter holds nothing: forget it (50,000 origins must not
+        // mean 50,000 pools kept forever).
+        onEmpty: (p) => {
+          if (this.pools.get(route.key) === p) this.pools.delete(route.key)
+        }
       })
       this.pools.set(route.key, pool)
     }
@@ -420,6 +469,7 @@ class PooledClient implements HttpClientService {
     const secure = url.scheme === "https"
     const o = this.config
     const connectTimeout = this.connectTimeoutMs
+    const writeTimeout = readTimeout(this.bodyTimeoutMs, "write")
     if (proxy === undefined) {
       return {
         key: url.origin,
@@ -430,24 +480,25 @@ class PooledClient implements HttpClientService {
             .connect({ host: url.host, port: url.port, secure, tls: o.tls, timeout: connectTimeout })
             .pipe(
               Scope.extend(scope),
-              Effect.map((socket) => new Wire(socket, url.host, url.port, o.limits))
+              Effect.map((socket) => new Wire(socket, url.host, url.port, o.limits, writeTimeout))
             )
       }
     }
     const auth: ReadonlyArray<readonly [string, string]> =
       proxy.authorization !== undefined ? [["Proxy-Authorization", proxy.authorization]] : []
     if (!secure) {
-      // Plain http through a proxy: absolute-form targets on connections to the proxy.
+      // Plain http through a proxy: absolute-form targets on connections to the proxy (over TLS
+      // for an https:// proxy, so credentials never go in clear).
       return {
-        key: `http-proxy://${proxy.origin}`,
+        key: `http-proxy ${proxy.origin}`,
         target: `${url.origin}${url.target}`,
         extraHeaders: auth,
         connect: (scope) =>
           this.transport
-            .connect({ host: proxy.host, port: proxy.port, secure: false, timeout: connectTimeout })
+            .connect({ host: proxy.host, port: proxy.port, secure: proxy.secure, tls: o.tls, timeout: connectTimeout })
             .pipe(
               Scope.extend(scope),
-              Effect.map((socket) => new Wire(socket, proxy.host, proxy.port, o.limits))
+              Effect.map((socket) => new Wire(socket, proxy.host, proxy.port, o.limits, writeTimeout))
             )
       }
     }
@@ -461,6 +512,7 @@ class PooledClient implements HttpClientService {
           scope,
           proxyHost: proxy.host,
           proxyPort: proxy.port,
+          proxySecure: proxy.secure,
           targetHost: url.host,
           targetPort: url.port,
           headers: auth,
@@ -468,7 +520,8 @@ class PooledClient implements HttpClientService {
           tls: o.tls,
           timeout: connectTimeout,
           timeoutMs: this.headersTimeoutMs,
-          limits: o.limits
+          limits: o.limits,
+          writeTimeout
         })
     }
   }
@@ -476,10 +529,11 @@ class PooledClient implements HttpClientService {
   request<E = never, R = never>(req: ClientRequest<E, R>): Effect.Effect<ClientResponse, Http1Error | E, R | Scope.Scope> {
     return Effect.suspend(() => {
       const totalMs = req.timeout !== undefined ? ms(req.timeout, undefined) : this.timeoutMs
-      const deadline = totalMs !== undefined ? { at: Date.now() + totalMs, ms: totalMs } : undefined
+      const deadline = totalMs !== undefined ? { at: this.now() + totalMs, ms: totalMs } : undefined
       const maxRedirects = req.followRedirects ?? this.config.followRedirects ?? 0
       const method = req.method ?? "GET"
-      const headers = Headers.from(req.headers).pairs()
+      const headers = callerHeaders(req.headers)
+      if (!Array.isArray(headers)) return Effect.fail(headers)
       const run = this.follow(method, String(req.url), headers, req.body, maxRedirects, 0, deadline)
       if (deadline === undefined) return run
       // The total timeout also bounds connect and queueing; reads below use the same deadline.
@@ -497,7 +551,7 @@ class PooledClient implements HttpClientService {
     body: Body<E, R> | undefined,
     maxRedirects: number,
     count: number,
-    deadline: { readonly at: number; readonly ms: number } | undefined
+    deadline: Deadline | undefined
   ): Effect.Effect<ClientResponse, Http1Error | E, R | Scope.Scope> {
     const parsed = this.parse(url)
     if (parsed instanceof InvalidURL) return Effect.fail(parsed)
@@ -509,18 +563,22 @@ class PooledClient implements HttpClientService {
     return Effect.gen(this, function* () {
       const res = yield* exchange
       const location = res.headers.get("location")
-      if (!REDIRECTS.has(res.status) || location === undefined) {
-        return new ClientResponseImpl(res, url, count) as ClientResponse
-      }
+      const asIs = new ClientResponseImpl(res, url, count) as ClientResponse
+      if (!REDIRECTS.has(res.status) || location === undefined) return asIs
       let next: URL
       try {
         next = new URL(location, url)
       } catch {
-        return new ClientResponseImpl(res, url, count) as ClientResponse
+        return asIs
       }
-      // 307/308 resend the body: only a replayable one can be sent twice.
-      const keepMethod = res.status === 307 || res.status === 308
-      if (keepMethod && !isReplayable(body)) return new ClientResponseImpl(res, url, count) as ClientResponse
+      if (next.protocol !== "http:" && next.protocol !== "https:") return asIs
+      // https → http would send headers and bodies in clear: only when allowed.
+      if (parsed.scheme === "https" && next.protocol === "http:" && this.config.allowInsecureRedirects !== true) return asIs
+      const upper = method.toUpperCase()
+      // 303 → GET (HEAD stays HEAD); 301/302 turn POST into GET, as fetch does; the rest keep the method.
+      const toGet = res.status === 303 ? upper !== "HEAD" : (res.status === 301 || res.status === 302) && upper === "POST"
+      // A body that is sent again must be replayable; a generator or a stream cannot go twice.
+      if (!toGet && body !== undefined && !isReplayable(body)) return asIs
       if (count >= maxRedirects) {
         yield* res.close
         return yield* Effect.fail(new TooManyRedirects({ location: next.href, count: count + 1 }))
@@ -528,7 +586,6 @@ class PooledClient implements HttpClientService {
       // Free the connection: drain a small body, close on a large one.
       if (res.length !== undefined && res.length <= 65_536) yield* Effect.ignore(res.drain)
       else yield* res.close
-      const toGet = !keepMethod && (res.status === 303 ? method.toUpperCase() !== "HEAD" : method.toUpperCase() === "POST")
       const nextMethod = toGet ? "GET" : method
       const nextBody = toGet ? undefined : body
       const sameOrigin = new URL(url).origin === next.origin
@@ -543,116 +600,109 @@ class PooledClient implements HttpClientService {
     })
   }
 
-  /** One request/response on a pooled connection, with the stale-connection retry. */
+  /** One request/response on a pooled connection, with the retry of requests nobody answered. */
   private exchange<E, R>(
     method: string,
     url: ParsedUrl,
     route: Route,
     headers: ReadonlyArray<readonly [string, string]>,
     body: Body<E, R> | undefined,
-    deadline: { readonly at: number; readonly ms: number } | undefined
+    deadline: Deadline | undefined
   ): Effect.Effect<HttpResponseImpl, Http1Error | E, R | Scope.Scope> {
-    const allHeaders = route.extraHeaders.length === 0 ? headers : [...headers, ...route.extraHeaders]
-    const encoded = encodeRequestHead({
+    const kind = callerBody(body)
+    const where = { method, host: url.host, port: url.port }
+    if (kind._tag === "RequestBodyError") return Effect.fail(new RequestBodyError({ ...kind, ...where }))
+    const prepared = prepareRequest({
       method,
       target: route.target,
-      headers: allHeaders,
+      headers: route.extraHeaders.length === 0 ? headers : [...headers, ...route.extraHeaders],
       host: url.host,
       port: url.port,
       defaultPort: url.defaultPort,
-      body: bodyKindOf(body)
+      body: kind
     })
-    if (Either.isLeft(encoded)) return Effect.fail(encoded.left)
-    const { head, chunked } = encoded.right
-    const pool = this.poolFor(route)
+    if (!("head" in prepared)) return Effect.fail(located(prepared, where))
     const retryable = isIdempotent(method) && isReplayable(body)
-    const pipelinable = retryable && pool.options.pipelining > 1
-    const plainOwner: ResponseOwner = { release: (w, reusable) => pool.release(w, reusable), discard: (w) => pool.discard(w) }
+    const pipelinable = retryable && kind._tag === "none" && (this.config.pipelining ?? 1) > 1
     // Uninterruptible between the lease and its hand-over (to the response, or back to the pool):
-    // an interruption while writing or waiting for the head still returns the socket.
-    const attempt = (fresh: boolean): Effect.Effect<HttpResponseImpl, Http1Error | E, R | Scope.Scope> =>
-      Effect.uninterruptibleMask((restore) => Effect.flatMap(restore(pool.acquire(fresh, pipelinable)), (lease) => {
-        const wire = lease.wire
-        const interim: Array<InterimResponse> = []
-        let owner = plainOwner
-        let exchange: Effect.Effect<HeadEvent | undefined, Http1Error | E, R>
-        if (!pipelinable) {
-          wire.begin(method)
-          exchange = Effect.zipRight(this.writeRequest(wire, head, body, chunked), this.readHead(wire, interim, deadline))
-        } else {
-          // Pipelining: write now, read when the responses queued before ours are over.
-          const previous = wire.tail
-          const done = Deferred.unsafeMake<void, void>(FiberId.none)
-          wire.tail = done
-          wire.enqueue(method)
-          owner = {
-            release: (w, reusable) => Effect.zipRight(Deferred.succeed(done, undefined), pool.release(w, reusable)),
-            discard: (w) => Effect.zipRight(Deferred.fail(done, undefined), pool.discard(w))
+    // an interruption while writing or waiting for the head still settles the connection.
+    const attempt = (fresh: boolean, retries: number): Effect.Effect<HttpResponseImpl, Http1Error | E, R | Scope.Scope> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(restore(this.poolFor(route).acquire(fresh, pipelinable)), (lease) => {
+          // The lease's own pool (looked up per attempt: a pool left empty is forgotten).
+          const pool = lease.pool
+          const pc = lease.conn
+          const wire = pc.wire
+          const ex = wire.start(prepared, lease.pipelined)
+          if (ex === undefined) {
+            // Bytes arrived (or the peer closed) since the lease was checked: never write on it.
+            const again = fresh ? Effect.fail(wire.lost(undefined, "a fresh connection could not take the request")) : restore(Effect.suspend(() => attempt(true, retries)))
+            return Effect.zipRight(pool.discard(pc, undefined), again)
           }
-          const turn = previous === undefined ? Effect.succeed(true) : Effect.match(Deferred.await(previous), { onFailure: () => false, onSuccess: () => true })
-          exchange = Effect.zipRight(
-            this.writeRequest(wire, head, body, chunked),
-            Effect.flatMap(turn, (ok) => {
-              // The wire broke before our turn: nothing of ours was answered.
-              if (!ok || wire.retired) return Effect.succeed(undefined)
-              wire.startReading(method)
-              return this.readHead(wire, interim, deadline)
-            })
-          )
-        }
-        return Effect.matchCauseEffect(restore(exchange), {
-          onFailure: (cause) => {
-            const discard = owner.discard(wire)
-            const failure = Option.getOrUndefined(Cause.failureOption(cause)) as { _tag?: string } | undefined
-            const stale =
-              lease.reused &&
-              retryable &&
-              !wire.sawResponseByte &&
-              (failure?._tag === "RemoteDisconnected" || failure?._tag === "ConnectionReset")
-            // A kept-alive socket the server closed while idle: once more on a fresh one.
-            return Effect.zipRight(discard, stale ? restore(attempt(true)) : Effect.failCause(cause))
-          },
-          onSuccess: (ev) => {
-            if (ev === undefined) return Effect.zipRight(owner.discard(wire), restore(attempt(true)))
-            const hint = keepAliveHint(ev.headers)
-            if (hint !== undefined) wire.keepAliveMs = Math.min(hint, ms(this.config.maxIdleTime, 60_000)!)
-            const res = new HttpResponseImpl(wire, ev, method, interim, owner, this.bodyTimeoutMs, false, deadline)
-            return Effect.zipRight(
-              res.settleIfBodiless(ev.framing),
-              // Whatever happens, the connection is settled when the request's scope closes.
-              // Scope.addFinalizer on the scope itself: Effect.addFinalizer also captures the
-              // fiber's context for the finalizer, which costs ~30 µs a request here.
-              Effect.flatMap(Effect.scope, (scope) => Effect.as(Scope.addFinalizer(scope, res.close), res))
-            )
-          }
+          const interim: Array<InterimResponse> = []
+          const run = Effect.zipRight(this.writeRequest(wire, ex, prepared, body), this.readHead(wire, ex, interim, deadline))
+          return Effect.matchCauseEffect(restore(run), {
+            onFailure: (cause) => {
+              const discard = pool.discard(pc, ex)
+              if (!retryable || retries >= MAX_UNANSWERED_RETRIES || ex.sawResponseByte || Cause.isInterrupted(cause)) {
+                return Effect.zipRight(discard, Effect.failCause(cause))
+              }
+              const failure = Option.getOrUndefined(Cause.failureOption(cause)) as Http1Error | E | undefined
+              const tag = (failure as { _tag?: string } | undefined)?._tag
+              // Nobody answered it: a kept-alive socket the server closed, or a pipelined request
+              // behind one that failed. Again on a fresh connection (a few times at most).
+              const unanswered = (lease.reused || ex.index > 0) && (tag === "RemoteDisconnected" || tag === "ConnectionReset")
+              return Effect.zipRight(discard, unanswered ? restore(Effect.suspend(() => attempt(true, retries + 1))) : Effect.failCause(cause))
+            },
+            onSuccess: (head) => {
+              const hint = keepAliveHint(head.headers)
+              if (hint !== undefined) pc.keepAliveMs = Math.min(hint, this.maxIdleTimeMs)
+              const res = new HttpResponseImpl(wire, ex, head, method, interim, pc.owner, this.bodyTimeoutMs, false, deadline, this.limits, this.now)
+              return Effect.zipRight(
+                res.settleIfBodiless(head.framing),
+                // Whatever happens, the connection is settled when the request's scope closes.
+                // Scope.addFinalizer on the scope itself: Effect.addFinalizer also captures the
+                // fiber's context for the finalizer, which costs ~30 µs a request here.
+                Effect.flatMap(Effect.scope, (scope) => Effect.as(Scope.addFinalizer(scope, res.close), res))
+              )
+            }
+          })
         })
-      }))
-    return attempt(false)
+      )
+    return attempt(false, 0)
   }
 
-  private writeRequest<E, R>(
-    wire: Wire,
-    head: Uint8Array,
-    body: Body<E, R> | undefined,
-    chunked: boolean
-  ): Effect.Effect<void, Http1Error | E, R> {
-    if (body === undefined) return chunked ? wire.write(Buffer.concat([head, LAST_CHUNK])) : wire.write(head)
-    if (typeof body === "string" || body instanceof Uint8Array) {
-      const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body
-      const framed = chunked ? Buffer.concat([encodeChunk(bytes), LAST_CHUNK]) : bytes
-      if (framed.length <= 65_536) return wire.write(Buffer.concat([head, framed]))
-      return Effect.zipRight(wire.write(head), wire.write(framed))
+  /** Writes the head and the body, framed by the connection core; small ones in one write. */
+  private writeRequest<E, R>(wire: Wire, ex: Exchange, prepared: PreparedRequest, body: Body<E, R> | undefined): Effect.Effect<void, Http1Error | E, R> {
+    const bytes = body === undefined ? EMPTY : knownBytes(body)
+    if (bytes === undefined) return Effect.zipRight(wire.write(prepared.head, ex), writeBody(wire, ex, body))
+    const framed = wire.conn.frameBody(ex, bytes)
+    if (!(framed instanceof Uint8Array)) return Effect.fail(wire.contextualize(framed, ex))
+    const end = wire.conn.endBody(ex)
+    if (!(end instanceof Uint8Array)) return Effect.fail(wire.contextualize(end, ex))
+    if (framed.length === 0 && end.length === 0) return wire.write(prepared.head, ex)
+    if (framed.length + end.length <= 65_536) return wire.write(Buffer.concat([prepared.head, framed, end]), ex)
+    return Effect.zipRight(wire.write(prepared.head, ex), Effect.zipRight(wire.write(framed, ex), wire.write(end, ex)))
+  }
+
+  /**
+   * Reads the final head. `headersTimeout` is a deadline from the last request byte (interim
+   * responses and trickled bytes do not extend it); the total deadline bounds it too.
+   */
+  private readHead(wire: Wire, ex: Exchange, interim: Array<InterimResponse>, deadline: Deadline | undefined): Effect.Effect<HeadEvent, Http1Error> {
+    const headersMs = this.headersTimeoutMs
+    const start = this.now()
+    const headers: Deadline | undefined = headersMs === undefined ? undefined : { at: start + headersMs, ms: headersMs }
+    const wait = (): ReadTimeout | undefined => {
+      const now = this.now()
+      let t: ReadTimeout | undefined = headers === undefined ? undefined : { ms: Math.max(1, headers.at - now), phase: "headers" }
+      if (deadline !== undefined) {
+        const left = Math.max(1, deadline.at - now)
+        if (t === undefined || left < t.ms) t = { ms: left, phase: "total" }
+      }
+      return t
     }
-    return Effect.zipRight(wire.write(head), writeBody(wire, body, chunked))
-  }
-
-  private readHead(
-    wire: Wire,
-    interim: Array<InterimResponse>,
-    deadline: { readonly at: number; readonly ms: number } | undefined
-  ): Effect.Effect<HeadEvent, Http1Error> {
-    const loop = wire.finalHead(interim, () => waitFor(this.headersTimeoutMs, "headers", deadline))
-    return deadline === undefined ? loop : Effect.mapError(loop, (e) => totalTimeout(e, deadline))
+    return Effect.mapError(wire.finalHead(ex, interim, wait), (e) => deadlineTimeout(deadlineTimeout(e, headers, "headers"), deadline))
   }
 
   get(url: string | URL, options?: ShorthandOptions) {

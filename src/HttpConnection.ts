@@ -21,7 +21,8 @@
  * ```
  * @since 0.1.0
  */
-import { Duration, Effect, ExecutionStrategy, Exit, Scope, Stream } from "effect"
+import { domainToASCII } from "node:url"
+import { Duration, Effect, ExecutionStrategy, Exit, Scope } from "effect"
 import {
   CannotSendHeader,
   CannotSendRequest,
@@ -30,41 +31,30 @@ import {
   ResponseNotReady,
   type Http1Error
 } from "./Http1Error.js"
-import { HttpResponseImpl, type HttpResponse, type InterimResponse, type ResponseOwner } from "./HttpResponse.js"
-import { Headers, type HeadersInput } from "./Headers.js"
-import type { HeadEvent, ParserLimits } from "./protocol/events.js"
+import type { HttpResponse } from "./HttpResponse.js"
+import type { HeadersInput } from "./Headers.js"
+import { Headers } from "./Headers.js"
+import type { Exchange } from "./protocol/ClientConnection.js"
+import type { HeadEvent, InterimResponse, ParserLimits } from "./protocol/events.js"
 import {
-  bodyKindOf,
-  chooseFraming,
-  hostHeader,
-  LAST_CHUNK,
+  prepareRequest,
+  streamBody,
+  tryPutRequest,
   validateHeader,
-  validateMethod,
-  validateTarget
+  type PreparedRequest,
+  type RequestHead
 } from "./protocol/RequestEncoder.js"
 import { parseHostPort } from "./protocol/url.js"
-import { toBytes, writeBody } from "./internal/body.js"
+import { knownBytes, writeBody, type Body } from "./internal/body.js"
 import { millisOf } from "./internal/bytes.js"
+import { callerBody, callerHeaders } from "./internal/callerInput.js"
+import { defaultBodyLimits, HttpResponseImpl, type BodyLimits, type ResponseOwner } from "./internal/response.js"
 import { openTunnel } from "./internal/tunnel.js"
 import { readTimeout, Wire } from "./internal/wire.js"
 import { Transport, type Socket, type TlsOptions } from "./Transport.js"
 
 export type { HttpResponse } from "./HttpResponse.js"
-
-/** A chunk of a request body. Strings are sent as UTF-8. */
-export type BodyChunk = Uint8Array | string
-
-/**
- * A request body: bytes, a string (UTF-8), or chunks from an iterable, an async iterable or a
- * `Stream`. Bytes and strings get a Content-Length; chunk sources are sent chunked unless the
- * caller gives a Content-Length.
- */
-export type Body<E = never, R = never> =
-  | string
-  | Uint8Array
-  | Iterable<BodyChunk>
-  | AsyncIterable<BodyChunk>
-  | Stream.Stream<BodyChunk, E, R>
+export type { Body, BodyChunk } from "./internal/body.js"
 
 /** Options of {@link make}. */
 export interface Options {
@@ -84,6 +74,10 @@ export interface Options {
   readonly limits?: Partial<ParserLimits> | undefined
   /** Open the socket on first use (Python's `auto_open`). Default true. */
   readonly autoOpen?: boolean | undefined
+  /** The most a read of the whole body (`read()`, `text`) may collect; past it `BodyTooLarge`. Default 128 MiB. */
+  readonly maxBodySize?: number | undefined
+  /** The most `stream` / `drain` may deliver. Default unbounded. */
+  readonly maxStreamedBodySize?: number | undefined
 }
 
 /** Options of `request`. */
@@ -91,7 +85,11 @@ export interface RequestOptions<E = never, R = never> {
   /** Header fields, in order; as pairs or a record. */
   readonly headers?: HeadersInput | undefined
   readonly body?: Body<E, R> | undefined
-  /** Chunk-encode the body yourself-given `Transfer-Encoding` (Python's `encode_chunked`). */
+  /**
+   * Python's `encode_chunked`. Accepted for compatibility and ignored: under
+   * `Transfer-Encoding: chunked` the connection always does the chunk framing itself, so a
+   * caller's bytes can never be read as framing.
+   */
   readonly encodeChunked?: boolean | undefined
   /**
    * Send `Expect: 100-continue`, then the head, and send the body only after a `100 Continue`
@@ -134,7 +132,12 @@ export interface HttpConnection {
     body?: Body<E, R>,
     options?: { readonly encodeChunked?: boolean | undefined }
   ): Effect.Effect<void, Http1Error | E, R>
-  /** Sends bytes as they are (body data after `endHeaders`). */
+  /**
+   * Sends body data after `endHeaders`, framed by the head: chunk-encoded under
+   * `Transfer-Encoding: chunked`, counted against a `Content-Length` (`ContentLengthMismatch` past
+   * it); refused (`InvalidRequestFraming`) after a head that declares no body. `getResponse` ends
+   * the body (the last chunk, or a check that the Content-Length was reached).
+   */
   send<E = never, R = never>(data: Body<E, R>): Effect.Effect<void, Http1Error | E, R>
   /** Closes the socket (the next request opens a new one) and resets the state. */
   readonly close: Effect.Effect<void>
@@ -157,9 +160,13 @@ export interface HttpConnection {
 /** Python's connection states. */
 export type ConnectionState = "Idle" | "Request-started" | "Request-sent"
 
+
 const DEFAULT_BLOCK_SIZE = 8192
-/** @internal Shared by HttpConnection and HttpsConnection. */
-export const makeWith = (
+/** Head and body in one write when the body is at most this many bytes: one packet, one syscall. */
+const COALESCE_LIMIT = 65_536
+
+/** Shared by HttpConnection and HttpsConnection. @internal */
+const makeWith = (
   options: Options,
   secure: boolean
 ): Effect.Effect<HttpConnection, InvalidURL, Transport | Scope.Scope> =>
@@ -184,27 +191,50 @@ export const makeWith = (
 export const make = (options: Options): Effect.Effect<HttpConnection, InvalidURL, Transport | Scope.Scope> =>
   makeWith(options, false)
 
+/**
+ * Makes a TLS connection (Python's `HTTPSConnection`); used by `HttpsConnection.make`.
+ * @internal
+ */
+export const makeSecure = (options: Options): Effect.Effect<HttpConnection, InvalidURL, Transport | Scope.Scope> =>
+  makeWith(options, true)
+
 interface Tunnel {
   readonly host: string
   readonly port: number
   readonly headers: ReadonlyArray<readonly [string, string]>
 }
 
+/** A socket of this connection: its wire and the scope that owns it. */
+interface Held {
+  readonly wire: Wire
+  readonly scope: Scope.CloseableScope
+}
+
+/** The request under way: its exchange on a wire. */
+interface Current {
+  readonly held: Held
+  readonly ex: Exchange
+}
+
 class HttpConnectionImpl implements HttpConnection {
   state: ConnectionState = "Idle"
-  private current: Wire | undefined = undefined
+  private held: Held | undefined = undefined
+  /** The exchange of the request sent and not yet answered by `getResponse`. */
+  private current: Current | undefined = undefined
   /** The last response whose body may still be unread (Python's `__response`). */
   private response: HttpResponseImpl | undefined = undefined
-  private buffer: Array<string> = []
+  /** The head being built by `putRequest` / `putHeader`. */
+  private head: RequestHead | undefined = undefined
   private method: string | undefined = undefined
   private tunnel: Tunnel | undefined = undefined
   private debugLevel = 0
   /** A final response that arrived while we waited for `100 Continue`. */
-  private earlyHead: { head: HeadEvent; interim: Array<InterimResponse>; wire: Wire } | undefined = undefined
+  private earlyHead: HeadEvent | undefined = undefined
   private interimSeen: Array<InterimResponse> = []
   private readonly timeoutMs: number | undefined
   private readonly blockSize: number
-  private readonly owner: ResponseOwner
+  private readonly limits: BodyLimits
+  private readonly owners = new WeakMap<Held, ResponseOwner>()
 
   constructor(
     private readonly transport: Transport["Type"],
@@ -217,34 +247,61 @@ class HttpConnectionImpl implements HttpConnection {
   ) {
     this.timeoutMs = millisOf(options.timeout)
     this.blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE
-    this.owner = {
-      release: (wire, reusable) => (reusable ? Effect.void : this.closeWire(wire)),
-      discard: (wire) => this.closeWire(wire)
+    this.limits = {
+      maxBodySize: options.maxBodySize ?? defaultBodyLimits.maxBodySize,
+      maxStreamedBodySize: options.maxStreamedBodySize ?? defaultBodyLimits.maxStreamedBodySize
     }
   }
 
   get socket(): Socket | undefined {
-    return this.current?.socket
+    return this.held?.wire.socket
   }
 
   isConnected(): boolean {
-    return this.current !== undefined && this.current.socket.isOpen()
+    return this.held !== undefined && this.held.wire.socket.isOpen()
   }
 
   private ctx() {
     return { method: this.method, host: this.host, port: this.port }
   }
 
+  /** Adds this connection's host and port to an error raised before a socket was involved. */
+  private located<E extends Http1Error>(error: E): E {
+    const Ctor = error.constructor as new (args: object) => E
+    return new Ctor({ ...error, ...this.ctx() })
+  }
+
   private log(text: string): Effect.Effect<void> {
     return this.debugLevel > 0 ? Effect.log(text) : Effect.void
   }
 
-  /** Closes one wire's socket; forgets it if it is the current one. */
-  private closeWire(wire: Wire): Effect.Effect<void> {
+  /** How responses on `held` give it back: kept when the core says it is reusable, else closed. */
+  private ownerOf(held: Held): ResponseOwner {
+    let owner = this.owners.get(held)
+    if (owner === undefined) {
+      owner = {
+        release: (wire) => {
+          if (wire.conn.reuse._tag === "Poisoned") return this.closeHeld(held)
+          // A request sent while this response was read (Python allows it) is still in flight.
+          if (!wire.conn.idle) return Effect.void
+          return wire.reusable ? Effect.void : this.closeHeld(held)
+        },
+        discard: (wire, ex) => {
+          const others = wire.abandon(ex)
+          return others && wire.conn.reuse._tag !== "Poisoned" ? Effect.void : this.closeHeld(held)
+        }
+      }
+      this.owners.set(held, owner)
+    }
+    return owner
+  }
+
+  /** Closes one socket; forgets it if it is the current one. */
+  private closeHeld(held: Held): Effect.Effect<void> {
     return Effect.suspend(() => {
-      wire.broken = true
-      if (this.current === wire) this.current = undefined
-      return wire.scope !== undefined ? Scope.close(wire.scope, Exit.void) : wire.socket.close
+      held.wire.poison("closed")
+      if (this.held === held) this.held = undefined
+      return Scope.close(held.scope, Exit.void)
     })
   }
 
@@ -253,19 +310,18 @@ class HttpConnectionImpl implements HttpConnection {
   }
 
   /** Opens a socket (through the tunnel if set) and makes it current. */
-  private get open(): Effect.Effect<Wire, Http1Error> {
+  private get open(): Effect.Effect<Held, Http1Error> {
     return Effect.uninterruptibleMask((restore) =>
       Effect.gen(this, function* () {
-        if (this.current !== undefined) yield* this.closeWire(this.current)
+        if (this.held !== undefined) yield* this.closeHeld(this.held)
         // Each socket lives in its own child scope: closed on its own, or with the connection's.
         const child = yield* Scope.fork(this.scope, ExecutionStrategy.sequential)
-        const connected = yield* restore(this.establish(child)).pipe(
+        const wire = yield* restore(this.establish(child)).pipe(
           Effect.onExit((exit) => (Exit.isSuccess(exit) ? Effect.void : Scope.close(child, exit)))
         )
-        connected.scope = child
-        connected.writeTimeout = readTimeout(this.timeoutMs, "write")
-        this.current = connected
-        return connected
+        const held: Held = { wire, scope: child }
+        this.held = held
+        return held
       })
     )
   }
@@ -274,12 +330,13 @@ class HttpConnectionImpl implements HttpConnection {
     const o = this.options
     const tunnel = this.tunnel
     const timeout = o.timeout
+    const writeTimeout = readTimeout(this.timeoutMs, "write")
     if (tunnel === undefined) {
       return this.transport
         .connect({ host: this.host, port: this.port, secure: this.secure, tls: o.tls, timeout, sourceAddress: o.sourceAddress })
         .pipe(
           Scope.extend(scope),
-          Effect.map((socket) => new Wire(socket, this.host, this.port, o.limits))
+          Effect.map((socket) => new Wire(socket, this.host, this.port, o.limits, writeTimeout))
         )
     }
     return openTunnel({
@@ -296,25 +353,27 @@ class HttpConnectionImpl implements HttpConnection {
       timeoutMs: this.timeoutMs,
       sourceAddress: o.sourceAddress,
       limits: o.limits,
+      writeTimeout,
       log: this.debugLevel > 0 ? (text) => this.log(text) : undefined
     })
   }
 
-  setTunnel(
-    host: string,
-    port?: number,
-    headers?: HeadersInput
-  ): Effect.Effect<void, Http1Error> {
+  setTunnel(host: string, port?: number, headers?: HeadersInput): Effect.Effect<void, Http1Error> {
     return Effect.suspend((): Effect.Effect<void, Http1Error> => {
-      if (this.current !== undefined) {
+      if (this.held !== undefined) {
         return Effect.fail(new CannotSendRequest({ state: "connected (set the tunnel before connecting)", ...this.ctx() }))
       }
-      const hp = parseHostPort(host, port, this.defaultPort)
-      if (hp instanceof InvalidURL) return Effect.fail(hp)
-      const pairs = Headers.from(headers).pairs()
+      // Python sends the tunnel host in its IDNA form; an ASCII host is left as it is.
+      // eslint-disable-next-line no-control-regex
+      const ascii = /^[\x00-\x7f]*$/.test(host) ? host : domainToASCII(host)
+      if (ascii === "") return Effect.fail(this.located(new InvalidURL({ url: host, reason: "the tunnel host is not a valid domain name" })))
+      const hp = parseHostPort(ascii, port, this.defaultPort)
+      if (hp instanceof InvalidURL) return Effect.fail(this.located(hp))
+      const pairs = callerHeaders(headers)
+      if (!Array.isArray(pairs)) return Effect.fail(this.located(pairs))
       for (const [k, v] of pairs) {
         const bad = validateHeader(k, v)
-        if (bad !== undefined) return Effect.fail(bad)
+        if (bad !== undefined) return Effect.fail(this.located(bad))
       }
       this.tunnel = { host: hp.host, port: hp.port, headers: pairs }
       return Effect.void
@@ -330,142 +389,147 @@ class HttpConnectionImpl implements HttpConnection {
   get close(): Effect.Effect<void> {
     return Effect.suspend(() => {
       this.state = "Idle"
-      this.buffer = []
+      this.head = undefined
       this.earlyHead = undefined
+      this.current = undefined
       const response = this.response
       this.response = undefined
-      const current = this.current
-      this.current = undefined
+      const held = this.held
+      this.held = undefined
       const closeResponse = response !== undefined ? response.close : Effect.void
-      return Effect.zipRight(closeResponse, current !== undefined ? this.closeWire(current) : Effect.void)
+      return Effect.zipRight(closeResponse, held !== undefined ? this.closeHeld(held) : Effect.void)
     })
+  }
+
+  /** The `Host` authority Python's `putrequest` uses: the tunnel's target, else this connection's. */
+  private hostFor(): { host: string; port: number; defaultPort: number } {
+    if (this.tunnel !== undefined) return { host: this.tunnel.host, port: this.tunnel.port, defaultPort: this.defaultPort }
+    return { host: this.host, port: this.port, defaultPort: this.defaultPort }
+  }
+
+  /** Python's "state" check shared by `putRequest` and `request`. */
+  private checkIdle(): CannotSendRequest | undefined {
+    if (this.response !== undefined && this.response.isClosed()) this.response = undefined
+    if (this.state !== "Idle") return new CannotSendRequest({ state: this.state, ...this.ctx() })
+    return undefined
   }
 
   putRequest(method: string, url: string, options?: PutRequestOptions): Effect.Effect<void, Http1Error> {
     return Effect.suspend((): Effect.Effect<void, Http1Error> => {
-      if (this.response !== undefined && this.response.isClosed()) this.response = undefined
-      if (this.state !== "Idle") return Effect.fail(new CannotSendRequest({ state: this.state, ...this.ctx() }))
-      const badMethod = validateMethod(method)
-      if (badMethod !== undefined) return Effect.fail(badMethod)
-      const target = url === "" ? "/" : url
-      const badTarget = validateTarget(target)
-      if (badTarget !== undefined) return Effect.fail(badTarget)
+      const busy = this.checkIdle()
+      if (busy !== undefined) return Effect.fail(busy)
+      const head = tryPutRequest(method, url, {
+        ...this.hostFor(),
+        skipHost: options?.skipHost === true,
+        skipAcceptEncoding: options?.skipAcceptEncoding === true
+      })
+      if (!("prepare" in head)) return Effect.fail(this.located(head))
       this.state = "Request-started"
       this.method = method
-      this.buffer = [`${method} ${target} HTTP/1.1`]
-      if (options?.skipHost !== true) {
-        let host: string | InvalidURL
-        if (target.startsWith("http")) {
-          // An absolute-form target (proxy request) names its own host.
-          let parsed: URL | undefined
-          try {
-            parsed = new URL(target)
-          } catch {
-            parsed = undefined
-          }
-          host = parsed !== undefined && parsed.host !== "" ? parsed.host : this.hostHeaderValue()
-        } else {
-          host = this.hostHeaderValue()
-        }
-        if (host instanceof InvalidURL) {
-          this.state = "Idle"
-          return Effect.fail(host)
-        }
-        this.buffer.push(`Host: ${host}`)
-      }
-      if (options?.skipAcceptEncoding !== true) this.buffer.push("Accept-Encoding: identity")
+      this.head = head
       return Effect.void
     })
   }
 
-  private hostHeaderValue(): string | InvalidURL {
-    if (this.tunnel !== undefined) return hostHeader(this.tunnel.host, this.tunnel.port, this.defaultPort)
-    return hostHeader(this.host, this.port, this.defaultPort)
-  }
-
   putHeader(name: string, ...values: ReadonlyArray<string | number>): Effect.Effect<void, Http1Error> {
     return Effect.suspend((): Effect.Effect<void, Http1Error> => {
-      if (this.state !== "Request-started") return Effect.fail(new CannotSendHeader({ state: this.state, ...this.ctx() }))
-      const strings = values.map((v) => (typeof v === "number" ? String(v) : v))
-      for (const v of strings) {
-        const bad = validateHeader(name, v)
-        if (bad !== undefined) return Effect.fail(bad)
+      const head = this.head
+      if (this.state !== "Request-started" || head === undefined) {
+        return Effect.fail(new CannotSendHeader({ state: this.state, ...this.ctx() }))
       }
-      if (strings.length === 0) {
-        const bad = validateHeader(name, "")
-        if (bad !== undefined) return Effect.fail(bad)
-      }
-      this.buffer.push(`${name}: ${strings.join("\r\n\t")}`)
-      return Effect.void
+      const bad = head.tryPutHeader(name, values)
+      return bad === undefined ? Effect.void : Effect.fail(this.located(bad))
     })
   }
 
   endHeaders<E = never, R = never>(
     body?: Body<E, R>,
-    options?: { readonly encodeChunked?: boolean | undefined }
+    _options?: { readonly encodeChunked?: boolean | undefined }
   ): Effect.Effect<void, Http1Error | E, R> {
     return Effect.suspend(() => {
-      if (this.state !== "Request-started") return Effect.fail(new CannotSendHeader({ state: this.state, ...this.ctx() }))
+      const head = this.head
+      if (this.state !== "Request-started" || head === undefined) {
+        return Effect.fail(new CannotSendHeader({ state: this.state, ...this.ctx() }))
+      }
+      const kind = callerBody(body)
+      if (kind._tag === "RequestBodyError") return this.refuse(kind)
+      // Whatever body is given here is the start of it: more may follow through `send`
+      // (counted and framed by the head's framing); getResponse ends it.
+      const declares = head.contentLength.length > 0 || head.transferEncoding.length > 0
+      const prepared = head.prepare(declares ? streamBody : kind)
+      if (!("head" in prepared)) return this.refuse(prepared)
+      this.head = undefined
       this.state = "Request-sent"
-      return this.sendOutput(body, options?.encodeChunked === true, false, undefined)
+      return this.sendPrepared(prepared, body, false, undefined, false)
     })
+  }
+
+  /** A request refused before a byte was written: the connection stays usable for the next one. */
+  private refuse(error: Http1Error): Effect.Effect<never, Http1Error> {
+    this.state = "Idle"
+    this.head = undefined
+    return Effect.fail(this.located(error))
   }
 
   /** The wire to write on: the current one if it can carry another exchange, else a new one. */
-  private get wireForRequest(): Effect.Effect<Wire, Http1Error> {
+  private get heldForRequest(): Effect.Effect<Held, Http1Error> {
     return Effect.suspend(() => {
-      const current = this.current
-      if (current !== undefined) {
-        const wire = current
-        // A kept-alive socket that the server closed (or wrote to) while idle is not reused.
-        if (wire.broken || !wire.socket.isOpen() || (wire.parser.state === "idle" && this.response === undefined && !wire.reusable())) {
-          return this.open
-        }
-        return Effect.succeed(wire)
+      const held = this.held
+      if (held !== undefined) {
+        // A kept-alive socket that the server closed (or wrote to) while idle is not reused. While
+        // a response is still being read, Python lets the next request go out on the same socket.
+        if (held.wire.canSend(this.response !== undefined)) return Effect.succeed(held)
+        return Effect.zipRight(this.closeHeld(held), this.openOrFail)
       }
-      if (this.options.autoOpen === false) return Effect.fail(new NotConnected({ reason: "auto-open is off; call connect first", ...this.ctx() }))
-      return this.open
+      return this.openOrFail
     })
   }
 
-  private sendOutput<E, R>(
+  private get openOrFail(): Effect.Effect<Held, Http1Error> {
+    if (this.options.autoOpen === false) {
+      return Effect.fail(new NotConnected({ reason: "auto-open is off; call connect first", ...this.ctx() }))
+    }
+    return this.open
+  }
+
+  private sendPrepared<E, R>(
+    prepared: PreparedRequest,
     body: Body<E, R> | undefined,
-    encodeChunked: boolean,
     expectContinue: boolean,
-    continueTimeout: Duration.DurationInput | undefined
+    continueTimeout: Duration.DurationInput | undefined,
+    /** End the body after `body` (false for `endHeaders`: `send` may add more). */
+    andEnd = true
   ): Effect.Effect<void, Http1Error | E, R> {
-    const lines = this.buffer
-    this.buffer = []
-    lines.push("", "")
-    const head = lines.join("\r\n")
-    const method = this.method ?? "GET"
     return Effect.gen(this, function* () {
       // Nothing was written when no socket could be had (NotConnected, ConnectError, ...): the
       // connection stays usable for the next request.
-      const wire = yield* Effect.tapError(this.wireForRequest, () => Effect.sync(() => (this.state = "Idle")))
-      wire.begin(method)
+      const held = yield* Effect.tapError(this.heldForRequest, () => Effect.sync(() => (this.state = "Idle")))
+      const wire = held.wire
+      const ex = wire.start(prepared, this.response !== undefined)
+      if (ex === undefined) {
+        this.state = "Idle"
+        return yield* Effect.fail(wire.lost(undefined, "a fresh connection could not take the request"))
+      }
+      this.current = { held, ex }
       this.interimSeen = []
       this.earlyHead = undefined
-      if (this.debugLevel > 0) yield* this.log(`send: ${JSON.stringify(head)}`)
-      const small = body === undefined ? undefined : typeof body === "string" ? toBytes(body) : body instanceof Uint8Array ? body : undefined
-      if (!expectContinue && small !== undefined && !encodeChunked && small.length <= 65_536) {
+      if (this.debugLevel > 0) yield* this.log(`send: ${JSON.stringify(Buffer.from(prepared.head).toString("latin1"))}`)
+      const small = body === undefined ? undefined : knownBytes(body)
+      if (!expectContinue && small !== undefined && small.length <= COALESCE_LIMIT) {
         // Head and a small body in one write: one packet, one syscall.
-        const headBytes = Buffer.from(head, "latin1")
-        const joined = Buffer.allocUnsafe(headBytes.length + small.length)
-        headBytes.copy(joined, 0)
-        joined.set(small, headBytes.length)
-        return yield* wire.write(joined)
+        const framed = wire.conn.frameBody(ex, small)
+        if (!(framed instanceof Uint8Array)) return yield* Effect.fail(wire.contextualize(framed, ex))
+        const end = andEnd ? wire.conn.endBody(ex) : EMPTY
+        if (!(end instanceof Uint8Array)) return yield* Effect.fail(wire.contextualize(end, ex))
+        return yield* wire.write(Buffer.concat([prepared.head, framed, end]), ex)
       }
-      yield* wire.write(head)
-      if (body === undefined) {
-        if (encodeChunked) yield* wire.write(LAST_CHUNK)
-        return
-      }
+      yield* wire.write(prepared.head, ex)
+      if (body === undefined) return andEnd ? yield* wire.endBody(ex) : undefined
       if (expectContinue) {
-        const proceed = yield* this.awaitContinue(wire, continueTimeout)
+        const proceed = yield* this.awaitContinue(wire, ex, continueTimeout)
         if (!proceed) return
       }
-      yield* this.writeBody(wire, body, encodeChunked)
+      yield* writeBody(wire, ex, body, this.blockSize, andEnd)
     })
   }
 
@@ -473,47 +537,55 @@ class HttpConnectionImpl implements HttpConnection {
    * After an `Expect: 100-continue` head: true when the body should be sent (100 came, or the
    * wait ran out), false when a final response came first (it is kept for `getResponse`).
    */
-  private awaitContinue(wire: Wire, continueTimeout: Duration.DurationInput | undefined): Effect.Effect<boolean, Http1Error> {
+  private awaitContinue(wire: Wire, ex: Exchange, continueTimeout: Duration.DurationInput | undefined): Effect.Effect<boolean, Http1Error> {
     const ms = millisOf(continueTimeout) ?? 1000
     const wait = readTimeout(ms, "headers")
-    const loop: Effect.Effect<boolean, Http1Error> = Effect.suspend(() =>
-      Effect.flatMap(wire.next(wait), (ev) => {
-        if (ev._tag !== "Head") return Effect.succeed(true)
-        const interim = { status: ev.status, reason: ev.reason, headers: Headers.fromRaw(ev.headers) }
-        if (ev.interim) {
-          this.interimSeen.push(interim)
-          return ev.status === 100 ? Effect.succeed(true) : loop
+    const loop: Effect.Effect<boolean, Http1Error> = Effect.suspend(() => {
+      const ev = wire.conn.next(ex)
+      switch (ev._tag) {
+        case "Head": {
+          if (ev.interim) {
+            this.interimSeen.push({ status: ev.status, reason: ev.reason, headers: Headers.fromRaw(ev.headers) })
+            return ev.status === 100 ? Effect.succeed(true) : loop
+          }
+          this.earlyHead = ev
+          wire.conn.skipBody(ex)
+          return Effect.succeed(false)
         }
-        this.earlyHead = { head: ev, interim: this.interimSeen, wire }
-        return Effect.succeed(false)
-      })
-    )
-    return Effect.catchIf(
-      loop,
-      // The wait ran out: send the body anyway. `fill` marked the wire broken on the timeout;
-      // the socket itself is fine, so undo that.
-      (e) => e._tag === "TimeoutError" && e.phase === "headers" && wire.socket.isOpen(),
-      () =>
-        Effect.sync(() => {
-          wire.broken = false
-          return true
-        })
-    )
-  }
-
-  private writeBody<E, R>(wire: Wire, body: Body<E, R>, encodeChunked: boolean): Effect.Effect<void, Http1Error | E, R> {
-    return writeBody(wire, body, encodeChunked, this.blockSize)
+        case "NeedData":
+          // The wait for `100 Continue` running out is not an error: the body goes anyway.
+          return Effect.matchEffect(wire.socket.read(wait), {
+            onFailure: (e) => {
+              if (e._tag === "TimeoutError" && wire.socket.isOpen()) return Effect.succeed(true)
+              wire.poison("the connection failed while waiting for 100 Continue")
+              return Effect.fail(wire.lost(ex, "the connection failed while waiting for 100 Continue"))
+            },
+            onSuccess: (chunk) => {
+              if (chunk === undefined) wire.conn.receiveEof()
+              else wire.conn.receiveData(chunk)
+              return loop
+            }
+          })
+        default:
+          // Data/End cannot come before a head; an error is reported by getResponse.
+          return Effect.succeed(true)
+      }
+    })
+    return loop
   }
 
   send<E = never, R = never>(data: Body<E, R>): Effect.Effect<void, Http1Error | E, R> {
-    return Effect.flatMap(this.wireForSend, (wire) => this.writeBody(wire, data, false))
-  }
-
-  private get wireForSend(): Effect.Effect<Wire, Http1Error> {
     return Effect.suspend(() => {
-      if (this.current !== undefined) return Effect.succeed(this.current)
-      if (this.options.autoOpen === false) return Effect.fail(new NotConnected({ reason: "auto-open is off; call connect first", ...this.ctx() }))
-      return this.open
+      const current = this.current
+      if (current === undefined || current.ex.requestDone || this.state !== "Request-sent") {
+        if (this.held === undefined && this.options.autoOpen === false) {
+          return Effect.fail(new NotConnected({ reason: "auto-open is off; call connect first", ...this.ctx() }))
+        }
+        return Effect.fail(new CannotSendRequest({ state: `${this.state} (send body data after endHeaders, before getResponse)`, ...this.ctx() }))
+      }
+      const kind = callerBody(data)
+      if (kind._tag === "RequestBodyError") return Effect.fail(this.located(kind))
+      return sendMore(current.held.wire, current.ex, data, this.blockSize)
     })
   }
 
@@ -523,56 +595,28 @@ class HttpConnectionImpl implements HttpConnection {
     options?: RequestOptions<E, R>
   ): Effect.Effect<void, Http1Error | E, R> {
     return Effect.suspend(() => {
-      const pairs = Headers.from(options?.headers).pairs()
-      let hasHost = false
-      let hasAcceptEncoding = false
-      let hasExpect = false
-      for (const [k] of pairs) {
-        switch (k.toLowerCase()) {
-          case "host":
-            hasHost = true
-            break
-          case "accept-encoding":
-            hasAcceptEncoding = true
-            break
-          case "expect":
-            hasExpect = true
-            break
-        }
-      }
+      const busy = this.checkIdle()
+      if (busy !== undefined) return Effect.fail(busy)
+      const pairs = callerHeaders(options?.headers)
+      if (!Array.isArray(pairs)) return Effect.fail(this.located(pairs))
       const body = options?.body
-      return Effect.gen(this, function* () {
-        yield* this.putRequest(method, url, { skipHost: hasHost, skipAcceptEncoding: hasAcceptEncoding })
-        // Python's framing choice (Content-Length, chunked, or the caller's own), shared with the pool.
-        const framing = chooseFraming({ method, body: bodyKindOf(body), headers: pairs, encodeChunked: options?.encodeChunked })
-        for (const [k, v] of framing.addHeaders) yield* this.putHeader(k, v)
-        const encodeChunked = framing.chunked
-        for (const [k, v] of pairs) yield* this.putHeader(k, v)
-        const expectContinue = options?.expectContinue === true && body !== undefined
-        if (expectContinue && !hasExpect) yield* this.putHeader("Expect", "100-continue")
-        if (this.state !== "Request-started") {
-          return yield* Effect.fail(new CannotSendHeader({ state: this.state, ...this.ctx() }))
-        }
-        this.state = "Request-sent"
-        yield* this.sendOutput(body, encodeChunked, expectContinue, options?.continueTimeout)
-      }).pipe(
-        // A failure before the request went out leaves the connection usable for the next one.
-        Effect.tapError(() =>
-          Effect.sync(() => {
-            if (this.state === "Request-started") {
-              this.state = "Idle"
-              this.buffer = []
-            }
-          })
-        )
-      )
+      const kind = callerBody(body)
+      if (kind._tag === "RequestBodyError") return Effect.fail(this.located(kind))
+      const expectContinue = options?.expectContinue === true && body !== undefined
+      const hasExpect = expectContinue && pairs.some(([k]) => k.toLowerCase() === "expect")
+      const prepared = prepareRequest({
+        method,
+        target: url,
+        headers: pairs,
+        ...this.hostFor(),
+        body: kind,
+        extraHeaders: expectContinue && !hasExpect ? EXPECT_CONTINUE : undefined
+      })
+      if (!("head" in prepared)) return Effect.fail(this.located(prepared))
+      this.method = method
+      this.state = "Request-sent"
+      return this.sendPrepared(prepared, body, expectContinue, options?.continueTimeout)
     })
-  }
-
-  /** Reads heads until a final one, collecting interim responses. */
-  private readFinalHead(wire: Wire, interim: Array<InterimResponse>): Effect.Effect<HeadEvent, Http1Error> {
-    const wait = readTimeout(this.timeoutMs, "headers")
-    return wire.finalHead(interim, () => wait)
   }
 
   get getResponse(): Effect.Effect<HttpResponse, Http1Error> {
@@ -581,19 +625,31 @@ class HttpConnectionImpl implements HttpConnection {
       if (this.state !== "Request-sent" || this.response !== undefined) {
         return Effect.fail(new ResponseNotReady({ state: this.state, ...this.ctx() }))
       }
-      const method = this.method ?? "GET"
+      const current = this.current
+      if (current === undefined) return Effect.fail(new ResponseNotReady({ state: "no request was sent", ...this.ctx() }))
+      const { held, ex } = current
+      const wire = held.wire
+      const method = ex.method
       const early = this.earlyHead
       this.earlyHead = undefined
-      const current = this.current
-      if (early === undefined && current === undefined) {
-        return Effect.fail(new ResponseNotReady({ state: "no request was sent", ...this.ctx() }))
-      }
-      const wire = early?.wire ?? current!
-      const interim = early?.interim ?? this.interimSeen
-      const headEffect = early !== undefined ? Effect.succeed(early.head) : this.readFinalHead(wire, interim)
+      const interim = this.interimSeen
+      // A body given through `send` ends here (the last chunk, or the Content-Length check).
+      const endBody = ex.requestDone ? Effect.void : wire.endBody(ex)
+      const wait = readTimeout(this.timeoutMs, "headers")
+      const headEffect = early !== undefined ? Effect.succeed(early) : Effect.zipRight(endBody, wire.finalHead(ex, interim, () => wait))
       return Effect.gen(this, function* () {
         const head = yield* headEffect.pipe(
-          Effect.onExit((exit) => (Exit.isSuccess(exit) ? Effect.void : Effect.zipRight(this.closeWire(wire), Effect.sync(() => (this.state = "Idle")))))
+          Effect.onExit((exit) =>
+            Exit.isSuccess(exit)
+              ? Effect.void
+              : Effect.zipRight(
+                  this.closeHeld(held),
+                  Effect.sync(() => {
+                    this.state = "Idle"
+                    this.current = undefined
+                  })
+                )
+          )
         )
         if (this.debugLevel > 0) {
           yield* this.log(`reply: 'HTTP/1.${head.version === 10 ? 0 : 1} ${head.status} ${head.reason}'`)
@@ -601,12 +657,13 @@ class HttpConnectionImpl implements HttpConnection {
         }
         // The body was not sent after an early final answer: the server may still wait for it.
         const forceClose = early !== undefined
-        const response = new HttpResponseImpl(wire, head, method, interim, this.owner, this.timeoutMs, forceClose)
+        const response = new HttpResponseImpl(wire, ex, head, method, interim, this.ownerOf(held), this.timeoutMs, forceClose, undefined, this.limits)
         this.state = "Idle"
+        this.current = undefined
         if (response.willClose) {
           // The socket now belongs to the response (closed when its body ends or it is closed);
           // the next request opens a new one.
-          if (this.current === wire) this.current = undefined
+          if (this.held === held) this.held = undefined
         } else {
           this.response = response
         }
@@ -615,4 +672,15 @@ class HttpConnectionImpl implements HttpConnection {
       })
     })
   }
+}
+
+const EMPTY = new Uint8Array(0)
+
+const EXPECT_CONTINUE: ReadonlyArray<readonly [string, string]> = [["Expect", "100-continue"]]
+
+/** Body data given through `send`: framed by the core, not ended (getResponse ends it). */
+const sendMore = <E, R>(wire: Wire, ex: Exchange, data: Body<E, R>, blockSize: number): Effect.Effect<void, Http1Error | E, R> => {
+  const bytes = knownBytes(data)
+  if (bytes !== undefined) return wire.writeBody(ex, bytes)
+  return writeBody(wire, ex, data, blockSize, false)
 }

@@ -223,22 +223,23 @@ describe("HttpConnection requests", () => {
       })
     ))
 
-  it.live("user Transfer-Encoding + encodeChunked: chunks encoded, header not doubled", () =>
+  it.live("user Transfer-Encoding other than exactly chunked → InvalidRequestFraming, nothing written", () =>
     live(
       Effect.gen(function* () {
         const server = yield* cannedServer([OK("")])
-        yield* once(server, "POST", "/", {
-          headers: [["Transfer-Encoding", "gzip, chunked"]],
-          body: ["ab", "cde"],
-          encodeChunked: true
-        })
-        const req = firstRequest(server)
-        expect(req.match(/Transfer-Encoding/g)).toHaveLength(1)
-        expect(req).toMatch(/\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\nab\r\n3\r\ncde\r\n0\r\n\r\n$/)
+        const conn = yield* connTo(server)
+        for (const te of ["gzip, chunked", "chunked, chunked", "identity", ""]) {
+          const e = yield* fails(conn.request("POST", "/", { headers: [["Transfer-Encoding", te]], body: ["ab", "cde"], encodeChunked: true }))
+          expect(e._tag).toBe("InvalidRequestFraming")
+          expect(e.message).toContain(`127.0.0.1:${server.port}`)
+        }
+        const both = yield* fails(conn.request("POST", "/", { headers: [["Transfer-Encoding", "chunked"], ["Content-Length", "5"]], body: "abcde" }))
+        expect(both._tag).toBe("InvalidRequestFraming")
+        expect(server.connections()).toBe(0)
       })
     ))
 
-  it.live("user Transfer-Encoding without encodeChunked: the body is sent as given", () =>
+  it.live("user Transfer-Encoding: chunked: the connection frames the chunks; the caller's bytes are never framing", () =>
     live(
       Effect.gen(function* () {
         const server = yield* cannedServer([OK("")])
@@ -246,7 +247,9 @@ describe("HttpConnection requests", () => {
           headers: [["Transfer-Encoding", "chunked"]],
           body: ["3\r\nabc\r\n", "0\r\n\r\n"]
         })
-        expect(firstRequest(server)).toMatch(/\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n$/)
+        const req = firstRequest(server)
+        expect(req.match(/Transfer-Encoding/g)).toHaveLength(1)
+        expect(req).toMatch(/\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n3\r\nabc\r\n\r\n5\r\n0\r\n\r\n\r\n0\r\n\r\n$/)
       })
     ))
 
@@ -849,7 +852,7 @@ describe("HttpResponse", () => {
     ))
 
   for (const status of [204, 304]) {
-    it.live(`${status} has no body even with Content-Length; next response on the same socket`, () =>
+    it.live(`${status} has no body even with Content-Length; announcing one, its socket is not reused`, () =>
       live(
         Effect.gen(function* () {
           const server = yield* cannedServer([`HTTP/1.1 ${status} X\r\nContent-Length: 3\r\n\r\n`, OK("abc")])
@@ -858,6 +861,20 @@ describe("HttpResponse", () => {
           const res = yield* conn.getResponse
           expect(res.status).toBe(status)
           expect((yield* res.read()).length).toBe(0)
+          yield* conn.request("GET", "/")
+          expect(latin1(yield* (yield* conn.getResponse).read())).toBe("abc")
+          // Bytes of the announced body may still come: they must never be read as the next response.
+          expect(server.connections()).toBe(2)
+        })
+      ))
+
+    it.live(`${status} with Content-Length: 0 keeps the socket`, () =>
+      live(
+        Effect.gen(function* () {
+          const server = yield* cannedServer([`HTTP/1.1 ${status} X\r\nContent-Length: 0\r\n\r\n`, OK("abc")])
+          const conn = yield* connTo(server)
+          yield* conn.request("GET", "/")
+          yield* (yield* conn.getResponse).read()
           yield* conn.request("GET", "/")
           expect(latin1(yield* (yield* conn.getResponse).read())).toBe("abc")
           expect(server.connections()).toBe(1)

@@ -7,7 +7,8 @@
 import { Effect, Scope, type Duration } from "effect"
 import { TunnelError, type Http1Error } from "../Http1Error.js"
 import type { ParserLimits } from "../protocol/events.js"
-import type { TlsOptions, TransportService } from "../transport/types.js"
+import { prepareRequest } from "../protocol/RequestEncoder.js"
+import type { ReadTimeout, TlsOptions, TransportService } from "../transport/types.js"
 import { readTimeout, Wire } from "./wire.js"
 
 export interface TunnelOptions {
@@ -15,6 +16,8 @@ export interface TunnelOptions {
   readonly scope: Scope.Scope
   readonly proxyHost: string
   readonly proxyPort: number
+  /** TLS to the proxy itself (an `https://` proxy), verified against the proxy's name. */
+  readonly proxySecure?: boolean | undefined
   readonly targetHost: string
   readonly targetPort: number
   /** Extra CONNECT header fields (e.g. `Proxy-Authorization`), already validated. */
@@ -27,6 +30,8 @@ export interface TunnelOptions {
   readonly sourceAddress?: { readonly host: string; readonly port?: number | undefined } | undefined
   readonly limits?: Partial<ParserLimits> | undefined
   readonly log?: ((text: string) => Effect.Effect<void>) | undefined
+  /** Bound on a blocked write on the target's wire. */
+  readonly writeTimeout?: ReadTimeout | undefined
 }
 
 /** `host:port` as CONNECT's authority-form wants it (IPv6 in brackets). */
@@ -37,18 +42,26 @@ export const authorityOf = (host: string, port: number): string =>
 export const openTunnel = (o: TunnelOptions): Effect.Effect<Wire, Http1Error> =>
   Effect.gen(function* () {
     const socket = yield* o.transport
-      .connect({ host: o.proxyHost, port: o.proxyPort, secure: false, timeout: o.timeout, sourceAddress: o.sourceAddress })
+      .connect({ host: o.proxyHost, port: o.proxyPort, secure: o.proxySecure === true, tls: o.tls, timeout: o.timeout, sourceAddress: o.sourceAddress })
       .pipe(Scope.extend(o.scope))
     const proxyWire = new Wire(socket, o.proxyHost, o.proxyPort, o.limits)
     const authority = authorityOf(o.targetHost, o.targetPort)
-    let head = `CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n`
-    for (const [k, v] of o.headers) head += `${k}: ${v}\r\n`
-    head += "\r\n"
-    if (o.log !== undefined) yield* o.log(`send: ${JSON.stringify(head)}`)
-    proxyWire.begin("CONNECT")
-    yield* proxyWire.write(head)
+    // Python's set_tunnel: `Host: host:port` unless the caller's headers carry their own (any case).
+    const hasHost = o.headers.some(([k]) => k.toLowerCase() === "host")
+    const prepared = prepareRequest({
+      method: "CONNECT",
+      target: authority,
+      headers: hasHost ? o.headers : [["Host", authority], ...o.headers],
+      skipHost: true,
+      skipAcceptEncoding: true
+    })
+    if (!("head" in prepared)) return yield* Effect.fail(proxyWire.contextualize(prepared))
+    const ex = proxyWire.start(prepared, false)
+    if (ex === undefined) return yield* Effect.fail(proxyWire.lost(undefined, "the proxy connection is not usable"))
+    if (o.log !== undefined) yield* o.log(`send: ${JSON.stringify(Buffer.from(prepared.head).toString("latin1"))}`)
+    yield* proxyWire.write(prepared.head, ex)
     const wait = readTimeout(o.timeoutMs, "headers")
-    const answer = yield* proxyWire.finalHead(undefined, () => wait)
+    const answer = yield* proxyWire.finalHead(ex, undefined, () => wait)
     if (o.log !== undefined) yield* o.log(`reply: ${answer.status} ${answer.reason}`)
     if (answer.status < 200 || answer.status > 299) {
       return yield* Effect.fail(
@@ -56,14 +69,14 @@ export const openTunnel = (o: TunnelOptions): Effect.Effect<Wire, Http1Error> =>
       )
     }
     // A 2xx to CONNECT ends HTTP on this socket: what follows belongs to the target.
-    const leftover = proxyWire.parser.takeBuffered()
+    const leftover = proxyWire.conn.takeBuffered()
     if (o.secure) {
       const tlsSocket = yield* socket
         .startTls({ host: o.targetHost, port: o.targetPort, tls: o.tls, timeout: o.timeout })
         .pipe(Scope.extend(o.scope))
-      return new Wire(tlsSocket, o.targetHost, o.targetPort, o.limits)
+      return new Wire(tlsSocket, o.targetHost, o.targetPort, o.limits, o.writeTimeout)
     }
-    const wire = new Wire(socket, o.targetHost, o.targetPort, o.limits)
-    if (leftover.length > 0) wire.parser.feed(leftover)
+    const wire = new Wire(socket, o.targetHost, o.targetPort, o.limits, o.writeTimeout)
+    if (leftover.length > 0) wire.conn.receiveData(leftover)
     return wire
   })

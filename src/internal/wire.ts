@@ -1,27 +1,30 @@
 /**
- * One open socket and its response parser: the I/O edge of the sans-IO core.
+ * The I/O driver of one socket: it runs the sans-IO {@link ClientConnection} over a `Socket`.
  *
- * `Wire` pulls parser events, reading from the socket only when the parser needs data, and adds
- * the connection's context (method, host, port, reuse) to every error. `HttpConnection` and the
- * pooled client both run exchanges over a `Wire`.
+ * It writes what the core frames, feeds the core what it reads (only when the core needs bytes),
+ * waits for an exchange's turn when requests are pipelined, bounds every read and blocked write
+ * with a timeout, and adds the connection's context (method, host, port, reuse) to every error.
+ * It decides nothing about framing or reuse: the core does. Nothing outside writes its fields.
  * @internal
  */
-import { type Deferred, Effect, type Scope } from "effect"
+import { Effect } from "effect"
 import {
   ConnectionReset,
   IncompleteRead,
   RemoteDisconnected,
+  type ContentLengthMismatch,
   type Http1Error,
+  type InvalidRequestFraming,
   type TimeoutError,
   type TimeoutPhase
 } from "../Http1Error.js"
 import { Headers } from "../Headers.js"
-import type { InterimResponse } from "../HttpResponse.js"
-import type { DataEvent, EndEvent, HeadEvent, ParseError, ParserLimits } from "../protocol/events.js"
-import { ResponseParser } from "../protocol/ResponseParser.js"
+import { ClientConnection, type ConnectionEvent, type Exchange } from "../protocol/ClientConnection.js"
+import type { DataEvent, EndEvent, HeadEvent, InterimResponse, ParseError, ParserLimits } from "../protocol/events.js"
+import type { PreparedRequest } from "../protocol/RequestEncoder.js"
 import type { ReadTimeout, Socket } from "../transport/types.js"
 
-/** Events the wire hands out: everything but NeedData / Error, which it handles itself. */
+/** Events the wire hands out: everything but NeedData / Error / Lost / NotYourTurn, which it handles itself. */
 export type WireEvent = HeadEvent | DataEvent | EndEvent
 
 const readTimeouts: Record<TimeoutPhase, Map<number, ReadTimeout>> = {
@@ -43,106 +46,183 @@ export const readTimeout = (ms: number | undefined, phase: TimeoutPhase): ReadTi
   return t
 }
 
+/** The context added to errors raised on a connection. */
+export interface WireContext {
+  readonly method: string | undefined
+  readonly host: string
+  readonly port: number
+  readonly reusedConnection: boolean
+}
+
 export class Wire {
-  readonly parser: ResponseParser
-  /** Exchanges completed on this socket (a failure with `served > 0` is on a reused connection). */
-  served = 0
-  /** Method of the exchange under way, for error messages. */
-  method: string | undefined = undefined
-  /** Whether any byte of the current response arrived. */
-  sawResponseByte = false
-  /** Set when the socket cannot carry another exchange (error, interruption mid-message). */
-  broken = false
-  /** When the socket was opened (ms since epoch), for max lifetime. */
-  readonly openedAt = Date.now()
-  /** When the last exchange finished, for idle time. */
-  idleSince = Date.now()
-  /** Idle time allowed by the server's `Keep-Alive: timeout=` hint, when it gave one. */
-  keepAliveMs: number | undefined = undefined
-  /** The scope that owns the socket; closing it closes the socket. */
-  scope: Scope.CloseableScope | undefined = undefined
+  readonly conn: ClientConnection
+  /** Readers waiting for their turn (pipelining), woken when the exchange ahead of them ends. */
+  private readonly turnWaiters = new Map<Exchange, () => void>()
 
   constructor(
-    public socket: Socket,
+    readonly socket: Socket,
     readonly host: string,
     readonly port: number,
-    limits?: Partial<ParserLimits>
+    limits?: Partial<ParserLimits>,
+    /** Bound on a write that waits for the peer to read (`TimeoutError` phase `write`). */
+    private readonly writeTimeout?: ReadTimeout | undefined
   ) {
-    this.parser = new ResponseParser(limits)
+    this.conn = new ClientConnection({ limits })
   }
 
-  /** Exchanges written and not yet finished (more than one only when pipelining). */
-  inFlight = 0
-  /** Resolves when the last queued exchange's response is over (pipelining turn order). */
-  tail: Deferred.Deferred<void, void> | undefined = undefined
-  /** Carries an exchange that others must not be pipelined behind. */
-  exclusive = false
-  /** Closed by its pool; a second release of it is ignored. */
-  retired = false
-
-  /** Starts an exchange: the next response answers `method`. */
-  begin(method: string): void {
-    this.parser.expect(method)
-    this.startReading(method)
+  /** The context of an exchange (or of the connection), added to errors. */
+  context(ex?: Exchange): WireContext {
+    return { method: ex?.method, host: this.host, port: this.port, reusedConnection: ex?.reusedConnection ?? this.conn.served > 0 }
   }
 
-  /** Queues a pipelined request's method; its reader calls `startReading` on its turn. */
-  enqueue(method: string): void {
-    this.parser.expect(method)
-  }
-
-  /** The exchange for `method` is next to read its response. */
-  startReading(method: string): void {
-    this.method = method
-    this.sawResponseByte = this.parser.bufferedLength > 0
-  }
-
-  /** The connection's context, added to errors. */
-  context(): { method: string | undefined; host: string; port: number; reusedConnection: boolean } {
-    return { method: this.method, host: this.host, port: this.port, reusedConnection: this.served > 0 }
-  }
-
-  /** Adds the connection's context to a parser or transport error. */
-  contextualize<E extends Http1Error>(error: E): E {
-    const ctx = this.context()
+  /** Adds the connection's context to an error. */
+  contextualize<E extends Http1Error>(error: E, ex?: Exchange): E {
     const Ctor = error.constructor as new (args: object) => E
-    if (error._tag === "ConnectionReset") {
-      return new Ctor({ ...error, ...ctx, beforeResponse: !this.sawResponseByte })
-    }
-    if (error._tag === "TimeoutError") return new Ctor({ ...error, ...ctx, bytesReceived: this.parser.bufferedLength })
-    return new Ctor({ ...error, ...ctx })
+    return new Ctor({ ...error, ...this.context(ex) })
   }
 
-  /** Reads one chunk from the socket into the parser. */
-  fill(timeout: ReadTimeout | undefined): Effect.Effect<void, ConnectionReset | TimeoutError> {
+  /** Whether a new request may be written now (the core's rule, with the socket's unread bytes). */
+  canSend(pipelined: boolean): boolean {
+    const idle = this.conn.idle
+    return this.socket.isOpen() && this.conn.canSend(pipelined, idle && this.socket.hasPendingInput())
+  }
+
+  /** Whether the socket may sit idle for another exchange later. */
+  get reusable(): boolean {
+    return this.conn.idle && this.canSend(false)
+  }
+
+  /**
+   * Registers `request` with the core and writes its head (with `firstBody`, already framed, in the
+   * same write). `undefined` when the connection cannot take it now.
+   */
+  start(request: PreparedRequest, pipelined: boolean): Exchange | undefined {
+    const idle = this.conn.idle
+    if (!this.socket.isOpen()) return undefined
+    return this.conn.send(request, pipelined, idle && this.socket.hasPendingInput())
+  }
+
+  /** Writes bytes; a failure poisons the connection and carries context. */
+  write(data: Uint8Array | string, ex?: Exchange): Effect.Effect<void, ConnectionReset | TimeoutError> {
+    if (typeof data !== "string" && data.length === 0) return Effect.void
+    return Effect.catchAll(this.socket.write(data, this.writeTimeout), (e): Effect.Effect<never, ConnectionReset | TimeoutError> => {
+      this.poison("a write failed")
+      if (e._tag === "TimeoutError") return Effect.fail(this.contextualize(e, ex))
+      return Effect.fail(this.contextualize(new ConnectionReset({ ...e, beforeResponse: ex === undefined || !ex.sawResponseByte }), ex))
+    })
+  }
+
+  /** Writes one piece of `ex`'s body, framed by the core. */
+  writeBody(ex: Exchange, data: Uint8Array): Effect.Effect<void, Http1Error> {
+    const framed = this.conn.frameBody(ex, data)
+    if (framed instanceof Uint8Array) return this.write(framed, ex)
+    this.wakeAll()
+    return Effect.fail(this.contextualize<ContentLengthMismatch | InvalidRequestFraming>(framed, ex))
+  }
+
+  /** Ends `ex`'s body (the last chunk, or a check that the Content-Length was reached). */
+  endBody(ex: Exchange): Effect.Effect<void, Http1Error> {
+    const end = this.conn.endBody(ex)
+    if (end instanceof Uint8Array) return this.write(end, ex)
+    this.wakeAll()
+    return Effect.fail(this.contextualize(end, ex))
+  }
+
+  /** The connection must be closed: every reader waiting for its turn learns it. */
+  poison(reason: string): void {
+    this.conn.poison(reason)
+    this.wakeAll()
+  }
+
+  /** `ex`'s caller gave up; whether others still wait on this connection (else close it). */
+  abandon(ex: Exchange): boolean {
+    const others = this.conn.abandon(ex)
+    this.wakeTurn()
+    return others
+  }
+
+  /** Reads one chunk from the socket into the core. */
+  fill(ex: Exchange, timeout: ReadTimeout | undefined): Effect.Effect<void, ConnectionReset | RemoteDisconnected | TimeoutError> {
     return Effect.matchEffect(this.socket.read(timeout), {
-      onFailure: (e) => {
-        this.broken = true
-        return Effect.fail(this.contextualize(e))
+      onFailure: (e): Effect.Effect<never, ConnectionReset | RemoteDisconnected | TimeoutError> => {
+        this.poison(e._tag === "TimeoutError" ? "a read timed out" : "the connection was reset")
+        if (e._tag === "TimeoutError") return Effect.fail(new (e.constructor as typeof TimeoutError)({ ...e, ...this.context(ex), bytesReceived: this.conn.bufferedLength }))
+        // A reset before any byte of the response is the server closing without a response.
+        if (!ex.sawResponseByte) return Effect.fail(new RemoteDisconnected({ ...this.context(ex), code: e.code, cause: e.cause }))
+        return Effect.fail(this.contextualize(new ConnectionReset({ ...e, beforeResponse: false }), ex))
       },
       onSuccess: (chunk) => {
-        if (chunk === undefined) this.parser.feedEof()
-        else if (chunk.length > 0) {
-          this.sawResponseByte = true
-          this.parser.feed(chunk)
-        }
+        if (chunk === undefined) this.conn.receiveEof()
+        else this.conn.receiveData(chunk)
         return Effect.void
       }
     })
   }
 
-  /** The next event of the current response, reading as needed. */
-  next(timeout: ReadTimeout | undefined): Effect.Effect<WireEvent, Http1Error> {
-    const ev = this.parser.next()
+  /** Waits until every exchange ahead of `ex` is over or abandoned (or the connection is lost). */
+  private awaitTurn(ex: Exchange): Effect.Effect<void> {
+    return Effect.async<void>((resume) => {
+      if (this.conn.isTurn(ex) || this.conn.reuse._tag === "Poisoned") return resume(Effect.void)
+      this.turnWaiters.set(ex, () => resume(Effect.void))
+      return Effect.sync(() => {
+        this.turnWaiters.delete(ex)
+      })
+    })
+  }
+
+  /** Wakes the reader whose turn it now is. */
+  private wakeTurn(): void {
+    if (this.turnWaiters.size === 0) return
+    const poisoned = this.conn.reuse._tag === "Poisoned"
+    for (const [ex, wake] of this.turnWaiters) {
+      if (poisoned || this.conn.isTurn(ex)) {
+        this.turnWaiters.delete(ex)
+        wake()
+      }
+    }
+  }
+
+  private wakeAll(): void {
+    if (this.turnWaiters.size === 0) return
+    const ws = [...this.turnWaiters.values()]
+    this.turnWaiters.clear()
+    for (const wake of ws) wake()
+  }
+
+  /**
+   * The core's next event for `ex`, without I/O; readers waiting for their turn are woken when a
+   * response ends (or the connection is lost). Every read of a response goes through here.
+   */
+  poll(ex: Exchange): ConnectionEvent {
+    const ev = this.conn.next(ex)
+    if (this.turnWaiters.size > 0) {
+      if (ev._tag === "End") this.wakeTurn()
+      else if (ev._tag === "Error" || ev._tag === "Lost") this.wakeAll()
+    }
+    return ev
+  }
+
+  /** The next event of `ex`'s response, reading (and waiting for its turn) as needed. */
+  next(ex: Exchange, timeout: ReadTimeout | undefined): Effect.Effect<WireEvent, Http1Error> {
+    const ev = this.poll(ex)
     switch (ev._tag) {
       case "NeedData":
-        return Effect.flatMap(this.fill(timeout), () => this.next(timeout))
+        return Effect.flatMap(this.fill(ex, timeout), () => this.next(ex, timeout))
+      case "NotYourTurn":
+        return Effect.flatMap(this.awaitTurn(ex), () => this.next(ex, timeout))
       case "Error":
-        this.broken = true
-        return Effect.fail(this.parseError(ev.error))
+        return Effect.fail(this.parseError(ev.error, ex))
+      case "Lost":
+        return Effect.fail(this.lost(ex, ev.reason))
       default:
         return Effect.succeed(ev)
     }
+  }
+
+  /** The error for an exchange whose response the connection can no longer deliver. */
+  lost(ex: Exchange | undefined, reason: string): Http1Error {
+    if (ex === undefined || !ex.sawResponseByte) return new RemoteDisconnected({ ...this.context(ex), cause: new Error(reason) })
+    return new ConnectionReset({ ...this.context(ex), cause: new Error(reason), beforeResponse: false })
   }
 
   /**
@@ -150,11 +230,12 @@ export class Wire {
    * `wait` gives each read's timeout (it may shrink towards a deadline).
    */
   finalHead(
+    ex: Exchange,
     interim: Array<InterimResponse> | undefined,
     wait: () => ReadTimeout | undefined
   ): Effect.Effect<HeadEvent, Http1Error> {
     const loop: Effect.Effect<HeadEvent, Http1Error> = Effect.suspend(() =>
-      Effect.flatMap(this.next(wait()), (ev) => {
+      Effect.flatMap(this.next(ex, wait()), (ev) => {
         if (ev._tag !== "Head") return loop
         if (!ev.interim) return Effect.succeed(ev)
         interim?.push({ status: ev.status, reason: ev.reason, headers: Headers.fromRaw(ev.headers) })
@@ -165,37 +246,13 @@ export class Wire {
   }
 
   /** Turns a parser error into the error users see. */
-  parseError(error: ParseError): Http1Error {
-    if (error._tag === "RemoteDisconnected") return new RemoteDisconnected(this.context())
-    return this.contextualize(error)
+  parseError(error: ParseError, ex: Exchange): Http1Error {
+    if (error._tag === "RemoteDisconnected") return new RemoteDisconnected(this.context(ex))
+    return this.contextualize(error, ex)
   }
 
   /** An IncompleteRead carrying the bytes read by the failing call. */
-  incomplete(error: IncompleteRead, partial: Uint8Array): IncompleteRead {
-    return new IncompleteRead({ ...error, ...this.context(), partial })
-  }
-
-  /** Marks the end of a completed exchange. */
-  finish(): void {
-    this.served++
-    this.method = undefined
-    this.idleSince = Date.now()
-  }
-
-  /** Bound on a write that waits for the peer to read (`TimeoutError` phase `write`). */
-  writeTimeout: ReadTimeout | undefined = undefined
-
-  /** Writes bytes; a failure marks the wire broken and carries context. */
-  write(data: Uint8Array | string): Effect.Effect<void, ConnectionReset | TimeoutError> {
-    return Effect.catchAll(this.socket.write(data, this.writeTimeout), (e): Effect.Effect<never, ConnectionReset | TimeoutError> => {
-      this.broken = true
-      if (e._tag === "TimeoutError") return Effect.fail(this.contextualize(e))
-      return Effect.fail(this.contextualize(new ConnectionReset({ ...e, beforeResponse: !this.sawResponseByte })))
-    })
-  }
-
-  /** Whether the socket may carry another exchange right now (idle-socket poisoning check included). */
-  reusable(): boolean {
-    return !this.broken && this.parser.state === "idle" && this.parser.bufferedLength === 0 && !this.socket.hasPendingInput() && this.socket.isOpen()
+  incomplete(error: IncompleteRead, partial: Uint8Array, ex: Exchange): IncompleteRead {
+    return new IncompleteRead({ ...error, ...this.context(ex), partial })
   }
 }

@@ -11,7 +11,7 @@
  * @since 0.1.0
  */
 import { Either } from "effect"
-import { InvalidHeader, InvalidMethod, InvalidURL } from "../Http1Error.js"
+import { ContentLengthMismatch, InvalidHeader, InvalidMethod, InvalidRequestFraming, InvalidURL } from "../Http1Error.js"
 import { FIELD_VALUE_CHAR, TARGET_CHAR, TCHAR } from "./grammar.js"
 import { validateHost } from "./url.js"
 
@@ -171,6 +171,10 @@ export class RequestHead {
   readonly method: string
   /** The request target as sent. */
   readonly target: string
+  /** Values of every `Content-Length` field put so far (framing is decided from them at the end). */
+  readonly contentLength: Array<string> = []
+  /** Values of every `Transfer-Encoding` field put so far. */
+  readonly transferEncoding: Array<string> = []
 
   private constructor(method: string, target: string, lines: boolean) {
     this.method = method
@@ -179,14 +183,22 @@ export class RequestHead {
     this.text = method + " " + target + " HTTP/1.1\r\n"
   }
 
-  /** @internal unchecked constructor for {@link putRequest} / {@link encodeRequestHead}. */
+  /** @internal unchecked constructor for {@link putRequest} / {@link prepareRequest}. */
   static unsafeMake(method: string, target: string, lines: boolean): RequestHead {
     return new RequestHead(method, target, lines)
   }
 
   /** @internal appends a field line already validated. */
   unsafeAppend(name: string, value: string): void {
+    this.note(name, value)
     this.text += name + ": " + value + CRLF
+  }
+
+  /** Records the framing fields (by name length first: most fields are neither). */
+  private note(name: string, value: string): void {
+    const n = name.length
+    if (n === 14 && name.toLowerCase() === "content-length") this.contentLength.push(value)
+    else if (n === 17 && name.toLowerCase() === "transfer-encoding") this.transferEncoding.push(value)
   }
 
   /**
@@ -207,6 +219,7 @@ export class RequestHead {
       const s = typeof v === "string" ? v : String(v)
       const bad = validateHeaderValue(name, s)
       if (bad !== undefined) return bad
+      this.note(name, s)
       this.text += name + ": " + s + CRLF
       return undefined
     }
@@ -217,6 +230,7 @@ export class RequestHead {
       if (bad !== undefined) return bad
       strings.push(s)
     }
+    for (const v of strings) this.note(name, v)
     if (this.lines && strings.length > 1) {
       for (const s of strings) this.text += name + ": " + s + CRLF
     } else {
@@ -233,6 +247,17 @@ export class RequestHead {
   /** Python's `endheaders` buffer flush: the whole head, ending in CRLF CRLF, as Latin-1 bytes. */
   finish(): Uint8Array {
     return Buffer.from(this.text + CRLF, "latin1")
+  }
+
+  /**
+   * `endheaders(body)` with the framing rules enforced: the framing the fields put so far declare
+   * (see {@link declaredFraming}), checked against `body`; nothing is added. The head and its
+   * framing, or why it must not be sent.
+   */
+  prepare(body: BodyKind): PreparedRequest | InvalidRequestFraming | ContentLengthMismatch {
+    const framing = declaredFraming(this.contentLength, this.transferEncoding, body)
+    if (framing._tag === "InvalidRequestFraming" || framing._tag === "ContentLengthMismatch") return framing
+    return { method: this.method, target: this.target, head: this.finish(), framing }
   }
 }
 
@@ -284,7 +309,7 @@ const hostFor = (
 }
 
 // ---------------------------------------------------------------------------------------------
-// Body framing (request() / _send_request / _get_content_length)
+// Body framing (request() / _send_request / _get_content_length), with smuggling defences
 // ---------------------------------------------------------------------------------------------
 
 /** What is known of a request body: absent, bytes of a known length, or a stream of unknown length. */
@@ -303,17 +328,31 @@ export const bytesBody = (length: number): BodyKind => ({ _tag: "bytes", length 
 /**
  * Python's `_get_content_length` input classification: `undefined`/`null` → none; a string →
  * bytes of its UTF-8 length (the contract: string bodies are UTF-8); a `Uint8Array` / `ArrayBuffer`
- * / other `ArrayBufferView` → bytes of its byte length; anything else (iterables, async iterables,
- * Streams) → stream.
+ * / other `ArrayBufferView` → bytes of its byte length; an iterable, async iterable or Stream →
+ * stream; anything else (a plain object, a number, `FormData`, ...) → `undefined`: not a body.
  */
-export const bodyKindOf = (body: unknown): BodyKind => {
+export const bodyKindOf = (body: unknown): BodyKind | undefined => {
   if (body === undefined || body === null) return noBody
   if (typeof body === "string") return bytesBody(Buffer.byteLength(body, "utf8"))
   if (body instanceof Uint8Array) return bytesBody(body.byteLength)
   if (ArrayBuffer.isView(body)) return bytesBody(body.byteLength)
   if (body instanceof ArrayBuffer) return bytesBody(body.byteLength)
-  return streamBody
+  if (typeof body !== "object") return undefined
+  // Iterable, but of entries, not of chunks: a caller who meant form data gets an error, not garbage.
+  if (isNamed(body, "FormData") || isNamed(body, "URLSearchParams") || body instanceof Map) return undefined
+  if (Array.isArray(body)) return body.every((c) => typeof c === "string" || c instanceof Uint8Array) ? streamBody : undefined
+  if (Symbol.iterator in body || Symbol.asyncIterator in body || isEffectStream(body)) return streamBody
+  return undefined
 }
+
+const isNamed = (u: object, global: "FormData" | "URLSearchParams"): boolean => {
+  const Ctor = (globalThis as Record<string, unknown>)[global]
+  return typeof Ctor === "function" && u instanceof Ctor
+}
+
+/** Effect's `Stream` carries this symbol key (checked by name: the protocol core imports no runtime). */
+const STREAM_TYPE_ID = Symbol.for("effect/Stream")
+const isEffectStream = (u: object): boolean => STREAM_TYPE_ID in u
 
 /** Python's `_METHODS_EXPECTING_BODY`, compared upper-cased. */
 const methodExpectsBody = (method: string): boolean => {
@@ -321,78 +360,86 @@ const methodExpectsBody = (method: string): boolean => {
   return m === "POST" || m === "PUT" || m === "PATCH"
 }
 
-/** Framing decided for a request: fields to add before the caller's, and whether to chunk-encode the body. */
-export interface Framing {
-  readonly addHeaders: ReadonlyArray<readonly [string, string]>
-  readonly chunked: boolean
-}
+/**
+ * How a request body is delimited on the wire: none may follow, exactly `length` bytes, or chunked
+ * (the connection core does the chunk framing; a caller's bytes are never framing).
+ */
+export type RequestFraming =
+  | { readonly _tag: "none" }
+  | { readonly _tag: "length"; readonly length: number }
+  | { readonly _tag: "chunked" }
 
-/** Options of {@link chooseFraming}. */
-export interface FramingOptions {
+const FRAMING_NONE: RequestFraming = { _tag: "none" }
+const FRAMING_CHUNKED: RequestFraming = { _tag: "chunked" }
+const lengthFraming = (length: number): RequestFraming => (length === 0 ? FRAMING_ZERO : { _tag: "length", length })
+const FRAMING_ZERO: RequestFraming = { _tag: "length", length: 0 }
+
+/** A request head ready to write, and how its body must be framed. */
+export interface PreparedRequest {
   readonly method: string
-  readonly body: BodyKind
-  /** The caller's fields; only their names matter (case-insensitive). */
-  readonly headers?: Iterable<readonly [string, unknown]> | undefined
-  /** Python's `encode_chunked`: used only when the caller gave `Transfer-Encoding` itself. */
-  readonly encodeChunked?: boolean | undefined
+  readonly target: string
+  /** Request line, fields, blank line: Latin-1 bytes ending in CRLF CRLF. */
+  readonly head: Uint8Array
+  readonly framing: RequestFraming
 }
 
-const NO_HEADERS: ReadonlyArray<readonly [string, string]> = []
-const CL_ZERO: ReadonlyArray<readonly [string, string]> = [["Content-Length", "0"]]
-const TE_CHUNKED: ReadonlyArray<readonly [string, string]> = [["Transfer-Encoding", "chunked"]]
-const FRAMING_NONE: Framing = { addHeaders: NO_HEADERS, chunked: false }
-const FRAMING_CL_ZERO: Framing = { addHeaders: CL_ZERO, chunked: false }
-const FRAMING_CHUNKED: Framing = { addHeaders: TE_CHUNKED, chunked: true }
-const FRAMING_USER_CHUNKED: Framing = { addHeaders: NO_HEADERS, chunked: true }
-
-const framing = (
-  method: string,
-  body: BodyKind,
-  hasContentLength: boolean,
-  hasTransferEncoding: boolean,
-  encodeChunked: boolean
-): Framing => {
-  if (hasContentLength) return FRAMING_NONE
-  if (hasTransferEncoding) return encodeChunked ? FRAMING_USER_CHUNKED : FRAMING_NONE
-  switch (body._tag) {
-    case "none":
-      return methodExpectsBody(method) ? FRAMING_CL_ZERO : FRAMING_NONE
-    case "bytes":
-      return body.length === 0 ? FRAMING_CL_ZERO : { addHeaders: [["Content-Length", String(body.length)]], chunked: false }
-    case "stream":
-      return FRAMING_CHUNKED
+/** A plain-digits Content-Length value (RFC 9110 §8.6), or -1. Bounded by 2^53 - 1. */
+const parseLength = (value: string): number => {
+  const v = value.trim()
+  if (v.length === 0 || v.length > 16) return -1
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i)
+    if (c < 0x30 || c > 0x39) return -1
   }
+  const n = Number(v)
+  return Number.isSafeInteger(n) ? n : -1
 }
 
 /**
- * Python's `_send_request` framing choice. Caller gave `Content-Length`: sent as is, no chunking.
- * Caller gave `Transfer-Encoding` (and no `Content-Length`): nothing added, `chunked` is
- * `encodeChunked` (Python: the caller may be chunking the body itself). Neither: no body →
- * `Content-Length: 0` for POST, PUT, PATCH only; bytes → `Content-Length: <length>` (also 0, for
- * any method); stream → `Transfer-Encoding: chunked` and `chunked: true`.
- *
- * When `chunked` is true the body must end with {@link lastChunk}, even when there is no body
- * (Python sends nothing then, which leaves the server waiting).
+ * The framing that the caller's `Content-Length` / `Transfer-Encoding` values declare, checked
+ * against `body`. The rules (a smuggling defence; RFC 9112 §6.1-6.3 from the sender's side):
+ * - `Transfer-Encoding` must be exactly `chunked` (one field, one coding), and never together with
+ *   `Content-Length`;
+ * - `Content-Length` must be one value of plain digits (repeats must be identical), and equal the
+ *   byte length of a known-length body (no body counts as 0);
+ * - with neither, a head declares no body, and none may be given.
  */
-export const chooseFraming = (options: FramingOptions): Framing => {
-  let cl = false
-  let te = false
-  if (options.headers !== undefined) {
-    for (const [name] of options.headers) {
-      const n = name.length
-      if (n === 14 && name.toLowerCase() === "content-length") cl = true
-      else if (n === 17 && name.toLowerCase() === "transfer-encoding") te = true
+export const declaredFraming = (
+  contentLength: ReadonlyArray<string>,
+  transferEncoding: ReadonlyArray<string>,
+  body: BodyKind
+): RequestFraming | InvalidRequestFraming | ContentLengthMismatch => {
+  if (transferEncoding.length > 0) {
+    if (contentLength.length > 0) {
+      return new InvalidRequestFraming({ reason: "Transfer-Encoding together with Content-Length", header: "Content-Length", value: contentLength.join(", ") })
     }
+    const te = transferEncoding.join(", ")
+    if (transferEncoding.length !== 1 || te.trim().toLowerCase() !== "chunked") {
+      return new InvalidRequestFraming({ reason: "only `Transfer-Encoding: chunked` can be framed", header: "Transfer-Encoding", value: te })
+    }
+    return FRAMING_CHUNKED
   }
-  return framing(options.method, options.body, cl, te, options.encodeChunked === true)
+  if (contentLength.length > 0) {
+    const n = parseLength(contentLength[0]!)
+    for (const v of contentLength) {
+      if (parseLength(v) < 0) return new InvalidRequestFraming({ reason: "Content-Length is not one value of plain digits", header: "Content-Length", value: v })
+      if (parseLength(v) !== n) {
+        return new InvalidRequestFraming({ reason: "conflicting Content-Length values", header: "Content-Length", value: contentLength.join(", ") })
+      }
+    }
+    const known = body._tag === "bytes" ? body.length : body._tag === "none" ? 0 : -1
+    if (known >= 0 && known !== n) return new ContentLengthMismatch({ declared: n, actual: known, when: "before-send" })
+    return lengthFraming(n)
+  }
+  if (body._tag === "stream") return new InvalidRequestFraming({ reason: "a body needs Content-Length or Transfer-Encoding: chunked in the head" })
+  if (body._tag === "bytes" && body.length > 0) {
+    return new InvalidRequestFraming({ reason: "a body needs Content-Length or Transfer-Encoding: chunked in the head" })
+  }
+  return FRAMING_NONE
 }
 
-// ---------------------------------------------------------------------------------------------
-// One-shot head (request())
-// ---------------------------------------------------------------------------------------------
-
-/** Options of {@link encodeRequestHead}. */
-export interface EncodeRequestHeadOptions {
+/** Options of {@link prepareRequest}. */
+export interface PrepareRequestOptions {
   readonly method: string
   /** Origin-form (`/path?q`), absolute-form (proxies), authority-form (CONNECT) or `*`. */
   readonly target: string
@@ -405,35 +452,29 @@ export interface EncodeRequestHeadOptions {
   readonly defaultPort?: number | undefined
   /** Default: no body. */
   readonly body?: BodyKind | undefined
-  /** Python's `encode_chunked`. */
-  readonly encodeChunked?: boolean | undefined
   /** Force `skipHost` / `skipAcceptEncoding` even when the caller did not give the field. */
   readonly skipHost?: boolean | undefined
   readonly skipAcceptEncoding?: boolean | undefined
+  /** Extra fields after the caller's (e.g. `Expect: 100-continue`), validated the same way. */
+  readonly extraHeaders?: ReadonlyArray<readonly [string, string]> | undefined
 }
 
-/** The encoded head and how the body must be framed. */
-export interface EncodedRequestHead {
-  /** Request line, fields, blank line: Latin-1 bytes ending in CRLF CRLF. */
-  readonly head: Uint8Array
-  /** Whether the body must be sent with {@link encodeChunk} and ended with {@link lastChunk}. */
-  readonly chunked: boolean
-}
+/** Errors {@link prepareRequest} can return. */
+export type PrepareError = InvalidMethod | InvalidURL | InvalidHeader | InvalidRequestFraming | ContentLengthMismatch
 
 /**
- * Python's `request(method, url, body, headers, encode_chunked)` head in one call: the request
- * line; `Host` and `Accept-Encoding: identity` unless the caller gave them (any case); the
- * framing field from {@link chooseFraming}; then the caller's fields in order. Nothing is
- * produced if anything is invalid.
+ * Python's `request(method, url, body, headers)` head in one call, with the framing rules of
+ * {@link declaredFraming} enforced: the request line; `Host` and `Accept-Encoding: identity`
+ * unless the caller gave them (any case); the framing field Python would add when the caller gave
+ * neither `Content-Length` nor `Transfer-Encoding` (`Content-Length: <n>` for bytes, also `0` for
+ * POST/PUT/PATCH without a body; `Transfer-Encoding: chunked` for a stream); then the caller's
+ * fields in order. Nothing is produced if anything is invalid.
  */
-export const encodeRequestHead = (
-  options: EncodeRequestHeadOptions
-): Either.Either<EncodedRequestHead, InvalidMethod | InvalidURL | InvalidHeader> => {
+export const prepareRequest = (options: PrepareRequestOptions): PreparedRequest | PrepareError => {
   const headers = options.headers ?? []
   let hasHost = false
   let hasAE = false
-  let hasCL = false
-  let hasTE = false
+  let hasFraming = false
   for (let i = 0; i < headers.length; i++) {
     const name = headers[i]![0]
     switch (name.length) {
@@ -441,13 +482,13 @@ export const encodeRequestHead = (
         if (!hasHost && name.toLowerCase() === "host") hasHost = true
         break
       case 14:
-        if (!hasCL && name.toLowerCase() === "content-length") hasCL = true
+        if (!hasFraming && name.toLowerCase() === "content-length") hasFraming = true
         break
       case 15:
         if (!hasAE && name.toLowerCase() === "accept-encoding") hasAE = true
         break
       case 17:
-        if (!hasTE && name.toLowerCase() === "transfer-encoding") hasTE = true
+        if (!hasFraming && name.toLowerCase() === "transfer-encoding") hasFraming = true
         break
     }
   }
@@ -458,19 +499,38 @@ export const encodeRequestHead = (
     port: options.port,
     defaultPort: options.defaultPort
   })
-  if (!(head instanceof RequestHead)) return Either.left(head)
-  const f = framing(options.method, options.body ?? noBody, hasCL, hasTE, options.encodeChunked === true)
-  for (const [n, v] of f.addHeaders) head.unsafeAppend(n, v)
+  if (!(head instanceof RequestHead)) return head
+  const body = options.body ?? noBody
+  if (!hasFraming) {
+    switch (body._tag) {
+      case "none":
+        if (methodExpectsBody(options.method)) head.unsafeAppend("Content-Length", "0")
+        break
+      case "bytes":
+        head.unsafeAppend("Content-Length", String(body.length))
+        break
+      case "stream":
+        head.unsafeAppend("Transfer-Encoding", "chunked")
+        break
+    }
+  }
   for (let i = 0; i < headers.length; i++) {
     const h = headers[i]!
     const name = h[0]
     const raw = h[1]
     const value = typeof raw === "string" ? raw : String(raw)
     const bad = validateHeaderName(name, "request") ?? validateHeaderValue(name, value, "request")
-    if (bad !== undefined) return Either.left(bad)
+    if (bad !== undefined) return bad
     head.unsafeAppend(name, value)
   }
-  return Either.right({ head: head.finish(), chunked: f.chunked })
+  if (options.extraHeaders !== undefined) {
+    for (const [name, value] of options.extraHeaders) {
+      const bad = validateHeaderName(name, "request") ?? validateHeaderValue(name, value, "request")
+      if (bad !== undefined) return bad
+      head.unsafeAppend(name, value)
+    }
+  }
+  return head.prepare(body)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@
  * fed buffers (no copying).
  * @since 0.1.0
  */
+import type { Headers } from "../Headers.js"
 import type {
   BadStatusLine,
   IncompleteRead,
@@ -108,3 +109,10 @@ export interface ErrorEvent {
 }
 
 export type ParserEvent = HeadEvent | DataEvent | EndEvent | NeedDataEvent | ErrorEvent
+
+/** A 1xx interim response seen before the final one (100 Continue, 103 Early Hints, ...). */
+export interface InterimResponse {
+  readonly status: number
+  readonly reason: string
+  readonly headers: Headers
+}

@@ -5,10 +5,10 @@ import { InvalidHeader, InvalidMethod, InvalidURL } from "../../src/Http1Error.j
 import {
   bodyKindOf,
   bytesBody,
-  chooseFraming,
+  declaredFraming,
   encodeChunk,
-  encodeRequestHead,
-  type EncodeRequestHeadOptions,
+  prepareRequest,
+  type PrepareRequestOptions,
   hostHeader,
   LAST_CHUNK,
   lastChunk,
@@ -33,6 +33,14 @@ const start = (method: string, target: string, options: PutRequestOptions = { ho
   const r = putRequest(method, target, options)
   if (Either.isLeft(r)) throw new Error(`unexpected ${r.left._tag}`)
   return r.right
+}
+
+type EncodeRequestHeadOptions = PrepareRequestOptions
+
+/** `prepareRequest` as an Either of `{ head, chunked }`, for the table-driven cases below. */
+const encodeRequestHead = (options: PrepareRequestOptions) => {
+  const r = prepareRequest(options)
+  return "head" in r ? Either.right({ head: r.head, chunked: r.framing._tag === "chunked" }) : Either.left(r)
 }
 
 const head = (options: EncodeRequestHeadOptions): string => {
@@ -413,31 +421,54 @@ describe("encodeRequestHead (Python request() header logic)", () => {
     expect(head({ method: "GET", target: "/", host: "h", body: bodyKindOf([]) })).toContain("Transfer-Encoding: chunked\r\n")
   })
 
-  it("a caller's Transfer-Encoding: chunked only when encodeChunked (test_explicit_headers)", () => {
-    for (const body of [streamBody, bodyKindOf("It's just a flesh wound")]) {
+  it("a caller's Transfer-Encoding: chunked is framed by us, whatever encodeChunked says (smuggling defence)", () => {
+    for (const body of [streamBody, bodyKindOf("It's just a flesh wound")!, noBody]) {
       const r = encodeRequestHead({ method: "POST", target: "/", host: "h", body, headers: [["Transfer-Encoding", "chunked"]] })
-      expect(Either.isRight(r) && r.right.chunked).toBe(false)
+      expect(Either.isRight(r) && r.right.chunked).toBe(true)
       const names = fieldNames({ method: "POST", target: "/", host: "h", body, headers: [["Transfer-Encoding", "chunked"]] })
       expect(names.filter((n) => n === "transfer-encoding")).toHaveLength(1)
       expect(names).not.toContain("content-length")
     }
-    const r = encodeRequestHead({
-      method: "POST",
-      target: "/",
-      host: "h",
-      body: streamBody,
-      encodeChunked: true,
-      headers: [["Transfer-Encoding", "gzip, chunked"]]
+  })
+
+  it("a caller's Transfer-Encoding other than exactly chunked, or with Content-Length, is refused", () => {
+    for (const te of [["gzip, chunked"], ["chunked, chunked"], ["identity"], [""], ["chunked", "chunked"]]) {
+      const r = prepareRequest({ method: "POST", target: "/", host: "h", body: streamBody, headers: te.map((v) => ["Transfer-Encoding", v] as const) })
+      expect(r).toMatchObject({ _tag: "InvalidRequestFraming", header: "Transfer-Encoding" })
+    }
+    const both = prepareRequest({ method: "POST", target: "/", host: "h", body: bytesBody(5), headers: [["Transfer-Encoding", "chunked"], ["Content-Length", "5"]] })
+    expect(both).toMatchObject({ _tag: "InvalidRequestFraming", reason: "Transfer-Encoding together with Content-Length" })
+  })
+
+  it("a caller's Content-Length must equal a known-length body (no body counts as 0)", () => {
+    expect(prepareRequest({ method: "POST", target: "/", host: "h", body: bytesBody(36), headers: [["Content-Length", "0"]] })).toMatchObject({
+      _tag: "ContentLengthMismatch",
+      declared: 0,
+      actual: 36,
+      when: "before-send"
     })
-    expect(Either.isRight(r) && r.right.chunked).toBe(true)
-    expect(Either.isRight(r) && text(r.right.head)).toContain("Transfer-Encoding: gzip, chunked\r\n")
+    expect(prepareRequest({ method: "POST", target: "/", host: "h", body: noBody, headers: [["Content-Length", "3"]] })).toMatchObject({
+      _tag: "ContentLengthMismatch"
+    })
+    for (const v of ["-1", "+3", "3 3", "0x3", "", "3.0", "99999999999999999999"]) {
+      expect(prepareRequest({ method: "POST", target: "/", host: "h", body: streamBody, headers: [["Content-Length", v]] })).toMatchObject({
+        _tag: "InvalidRequestFraming"
+      })
+    }
+    expect(prepareRequest({ method: "POST", target: "/", host: "h", body: bytesBody(3), headers: [["Content-Length", "3"], ["content-length", "4"]] })).toMatchObject({
+      _tag: "InvalidRequestFraming",
+      reason: "conflicting Content-Length values"
+    })
+    // A stream of unknown length with a Content-Length: counted as it is sent.
+    const ok = prepareRequest({ method: "POST", target: "/", host: "h", body: streamBody, headers: [["Content-Length", "5"]] })
+    expect("head" in ok && ok.framing).toEqual({ _tag: "length", length: 5 })
   })
 
   it("encodeChunked is ignored when the caller gave Content-Length or neither field", () => {
-    const withCl = encodeRequestHead({ method: "POST", target: "/", host: "h", body: streamBody, encodeChunked: true, headers: [["Content-Length", 5]] })
+    const withCl = encodeRequestHead({ method: "POST", target: "/", host: "h", body: streamBody, headers: [["Content-Length", 5]] })
     expect(Either.isRight(withCl) && withCl.right.chunked).toBe(false)
     expect(Either.isRight(withCl) && text(withCl.right.head)).not.toContain("Transfer-Encoding")
-    const bytes = encodeRequestHead({ method: "POST", target: "/", host: "h", body: bytesBody(3), encodeChunked: true })
+    const bytes = encodeRequestHead({ method: "POST", target: "/", host: "h", body: bytesBody(3) })
     expect(Either.isRight(bytes) && bytes.right.chunked).toBe(false)
   })
 
@@ -527,22 +558,18 @@ describe("encodeRequestHead (Python request() header logic)", () => {
   })
 })
 
-describe("chooseFraming", () => {
-  it("follows Python's _send_request", () => {
-    expect(chooseFraming({ method: "GET", body: noBody })).toEqual({ addHeaders: [], chunked: false })
-    expect(chooseFraming({ method: "POST", body: noBody })).toEqual({ addHeaders: [["Content-Length", "0"]], chunked: false })
-    expect(chooseFraming({ method: "GET", body: bytesBody(0) })).toEqual({ addHeaders: [["Content-Length", "0"]], chunked: false })
-    expect(chooseFraming({ method: "PUT", body: bytesBody(10) })).toEqual({ addHeaders: [["Content-Length", "10"]], chunked: false })
-    expect(chooseFraming({ method: "PUT", body: streamBody })).toEqual({ addHeaders: [["Transfer-Encoding", "chunked"]], chunked: true })
-    expect(chooseFraming({ method: "PUT", body: streamBody, encodeChunked: false })).toEqual({ addHeaders: [["Transfer-Encoding", "chunked"]], chunked: true })
-  })
-
-  it("caller's Content-Length wins, caller's Transfer-Encoding defers to encodeChunked", () => {
-    expect(chooseFraming({ method: "POST", body: streamBody, headers: [["content-length", "5"]], encodeChunked: true })).toEqual({ addHeaders: [], chunked: false })
-    expect(chooseFraming({ method: "POST", body: streamBody, headers: [["TRANSFER-ENCODING", "chunked"]] })).toEqual({ addHeaders: [], chunked: false })
-    expect(chooseFraming({ method: "POST", body: streamBody, headers: [["Transfer-Encoding", "chunked"]], encodeChunked: true })).toEqual({ addHeaders: [], chunked: true })
-    expect(chooseFraming({ method: "POST", body: noBody, headers: [["Transfer-Encoding", "chunked"]], encodeChunked: true })).toEqual({ addHeaders: [], chunked: true })
-    expect(chooseFraming({ method: "POST", body: bytesBody(3), headers: new Map([["Content-Length", "3"]]) })).toEqual({ addHeaders: [], chunked: false })
+describe("declaredFraming", () => {
+  it("what the caller's framing fields declare, checked against the body", () => {
+    expect(declaredFraming([], [], noBody)).toEqual({ _tag: "none" })
+    expect(declaredFraming([], [], bytesBody(0))).toEqual({ _tag: "none" })
+    expect(declaredFraming(["10"], [], bytesBody(10))).toEqual({ _tag: "length", length: 10 })
+    expect(declaredFraming([" 10 "], [], streamBody)).toEqual({ _tag: "length", length: 10 })
+    expect(declaredFraming(["10", "10"], [], bytesBody(10))).toEqual({ _tag: "length", length: 10 })
+    expect(declaredFraming([], ["Chunked"], streamBody)).toEqual({ _tag: "chunked" })
+    expect(declaredFraming([], [], streamBody)).toMatchObject({ _tag: "InvalidRequestFraming" })
+    expect(declaredFraming([], [], bytesBody(3))).toMatchObject({ _tag: "InvalidRequestFraming" })
+    expect(declaredFraming(["3"], ["chunked"], bytesBody(3))).toMatchObject({ _tag: "InvalidRequestFraming" })
+    expect(declaredFraming(["4"], [], bytesBody(3))).toMatchObject({ _tag: "ContentLengthMismatch", declared: 4, actual: 3 })
   })
 
   it("bodyKindOf classifies bodies", () => {
@@ -553,6 +580,10 @@ describe("chooseFraming", () => {
     expect(bodyKindOf(new DataView(new ArrayBuffer(9)))).toEqual(bytesBody(9))
     expect(bodyKindOf([new Uint8Array(1)])).toEqual(streamBody)
     expect(bodyKindOf((async function* () {})())).toEqual(streamBody)
+    // Not a body: a plain-JS caller's FormData, object or number is refused by the request paths.
+    expect(bodyKindOf({ a: 1 })).toBeUndefined()
+    expect(bodyKindOf(42)).toBeUndefined()
+    expect(bodyKindOf(new FormData())).toBeUndefined()
   })
 })
 
