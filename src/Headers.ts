@@ -1,3 +1,5 @@
+import { InvalidHeader } from "./Http1Error.js"
+
 /**
  * An ordered, case-insensitive multi-map of header fields that keeps each name as it was sent.
  *
@@ -131,6 +133,55 @@ export class Headers implements Iterable<readonly [string, string]> {
     return new Headers(raw)
   }
 
+  /**
+   * {@link from} for input that may come from plain JavaScript: takes any value and never throws.
+   * Checks shapes and types only (the request encoder still checks the grammar of names and values).
+   *
+   * - `undefined` or `null`: no fields; a {@link Headers}: itself.
+   * - A record (an object whose prototype is `Object.prototype` or `null`): each own enumerable
+   *   string key is a name; an `undefined` value is skipped.
+   * - Any other iterable object (an array of pairs, a `Map`, a fetch `Headers`, a generator):
+   *   each item must be an array `[name, value]` of length 2 with a string name.
+   * - A value is a string (kept as is); an integer `number` (a safe integer) or a `bigint`, written in
+   *   decimal like Python's `str(int)`; or an array of those, one field each in order (`[]` adds none).
+   * - Anything else (booleans, `null`, floats, `NaN`, objects, nested arrays, a string or a number
+   *   as the whole input, a throwing iterator or getter) gives an `InvalidHeader` with
+   *   `side: "request"`, the field name (`""` when the input itself or a name is wrong) and a reason.
+   */
+  static fromInput(input: unknown): Headers | InvalidHeader {
+    try {
+      if (input === undefined || input === null) return Headers.empty
+      if (input instanceof Headers) return input
+      if (typeof input !== "object") return invalid("", `headers must be a record or [name, value] pairs, not ${kindOf(input)}`)
+      const raw: Array<string> = []
+      if (Symbol.iterator in input) {
+        for (const item of input as Iterable<unknown>) {
+          if (!Array.isArray(item) || item.length !== 2) return invalid("", `a header pair must be [name, value], not ${kindOf(item)}`)
+          const name: unknown = item[0]
+          if (typeof name !== "string") return invalid("", `a header name must be a string, not ${kindOf(name)}`)
+          const error = pushValue(raw, name, item[1])
+          if (error !== undefined) return error
+        }
+        return new Headers(raw)
+      }
+      const proto: unknown = Object.getPrototypeOf(input)
+      if (proto !== Object.prototype && proto !== null) {
+        return invalid("", `headers must be a record or [name, value] pairs, not ${kindOf(input)}`)
+      }
+      const record = input as Record<string, unknown>
+      for (const name of Object.keys(record)) {
+        const value = record[name]
+        if (value === undefined) continue
+        const error = pushValue(raw, name, value)
+        if (error !== undefined) return error
+      }
+      return new Headers(raw)
+    } catch {
+      // What was thrown may be anything (even a revoked Proxy): not inspected.
+      return invalid("", "reading the headers threw")
+    }
+  }
+
   /** No fields. */
   static readonly empty: Headers = new Headers([])
 }
@@ -144,10 +195,63 @@ export type HeadersInput =
 const isIterable = (u: unknown): u is Iterable<readonly [string, string]> =>
   typeof u === "object" && u !== null && Symbol.iterator in u
 
+const invalid = (header: string, reason: string): InvalidHeader => new InvalidHeader({ side: "request", header, reason })
+
+/** What `u` is, for a message; never calls user code. */
+const kindOf = (u: unknown): string => {
+  if (u === null) return "null"
+  if (Array.isArray(u)) return "an array"
+  switch (typeof u) {
+    case "string":
+      return "a string"
+    case "number":
+      return Number.isInteger(u) ? `the number ${String(u)}` : `the non-integer number ${String(u)}`
+    case "bigint":
+      return "a bigint"
+    case "boolean":
+      return `the boolean ${String(u)}`
+    case "undefined":
+      return "undefined"
+    case "symbol":
+      return "a symbol"
+    case "function":
+      return "a function"
+    default:
+      return "an object"
+  }
+}
+
+/** One field value (see {@link Headers.fromInput}): appended to `raw`, or the error. */
+const pushValue = (raw: Array<string>, name: string, value: unknown): InvalidHeader | undefined => {
+  if (Array.isArray(value)) {
+    for (const item of value as ReadonlyArray<unknown>) {
+      const scalar = scalarValue(item)
+      if (scalar === undefined) return invalid(name, `a header value in an array must be a string or an integer, not ${kindOf(item)}`)
+      raw.push(name, scalar)
+    }
+    return undefined
+  }
+  const scalar = scalarValue(value)
+  if (scalar === undefined) return invalid(name, `a header value must be a string, an integer or an array of those, not ${kindOf(value)}`)
+  raw.push(name, scalar)
+  return undefined
+}
+
+const scalarValue = (value: unknown): string | undefined =>
+  typeof value === "string"
+    ? value
+    : typeof value === "number"
+    ? Number.isSafeInteger(value) ? String(value) : undefined
+    : typeof value === "bigint"
+    ? value.toString(10)
+    : undefined
+
 /** Builds headers from `[name, value]` pairs. */
 export const fromPairs = Headers.fromPairs
 /** Builds headers from pairs, a record, or {@link Headers}. */
 export const from = Headers.from
+/** {@link Headers.fromInput}: any JavaScript value to headers or an `InvalidHeader`, never throwing. */
+export const fromInput = Headers.fromInput
 /** Wraps a flat `[name, value, ...]` array. */
 export const fromRaw = Headers.fromRaw
 /** No fields. */

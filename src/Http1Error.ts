@@ -481,6 +481,44 @@ export type Http1Error =
   | UnknownTransferEncoding
   | IncompleteRead
 
+/** One key per member of {@link Http1Error}: a missing or extra tag fails to compile. */
+const tagMap = {
+  InvalidURL: true,
+  InvalidMethod: true,
+  InvalidHeader: true,
+  InvalidRequestFraming: true,
+  ContentLengthMismatch: true,
+  RequestBodyError: true,
+  DecodeError: true,
+  BodyTooLarge: true,
+  NotConnected: true,
+  CannotSendRequest: true,
+  CannotSendHeader: true,
+  ResponseNotReady: true,
+  ConnectError: true,
+  TimeoutError: true,
+  TlsError: true,
+  ConnectionReset: true,
+  RemoteDisconnected: true,
+  BadStatusLine: true,
+  UnknownProtocol: true,
+  LineTooLong: true,
+  TooManyHeaders: true,
+  TunnelError: true,
+  PoolExhausted: true,
+  TooManyRedirects: true,
+  InvalidContentLength: true,
+  InvalidChunk: true,
+  UnknownTransferEncoding: true,
+  IncompleteRead: true
+} as const satisfies { readonly [K in Http1Error["_tag"]]: true }
+
+/**
+ * Every `_tag` of {@link Http1Error}, derived from the union (it cannot miss one).
+ * @since 0.1.0
+ */
+export const tags: ReadonlyArray<Http1Error["_tag"]> = Object.keys(tagMap) as Array<keyof typeof tagMap>
+
 const tagOf = (u: unknown): string | undefined =>
   typeof u === "object" && u !== null && "_tag" in u && typeof (u as { _tag: unknown })._tag === "string"
     ? (u as { _tag: string })._tag
@@ -498,23 +536,7 @@ const protocolTags = new Set([
 ])
 const transportTags = new Set(["ConnectError", "TimeoutError", "TlsError", "RemoteDisconnected", "ConnectionReset"])
 const improperTags = new Set(["CannotSendRequest", "CannotSendHeader", "ResponseNotReady"])
-const allTags = new Set([
-  ...protocolTags,
-  ...transportTags,
-  ...improperTags,
-  "InvalidURL",
-  "InvalidMethod",
-  "InvalidHeader",
-  "InvalidRequestFraming",
-  "ContentLengthMismatch",
-  "RequestBodyError",
-  "DecodeError",
-  "BodyTooLarge",
-  "NotConnected",
-  "TunnelError",
-  "PoolExhausted",
-  "TooManyRedirects"
-])
+const allTags: ReadonlySet<string> = new Set(tags)
 
 /** Whether `u` is one of effect-http1's errors. */
 export const isHttp1Error = (u: unknown): u is Http1Error => {

@@ -7,6 +7,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Logger, Stream, TestClock } from "effect"
 import type { Scope } from "effect"
 import { HttpConnection, HttpsConnection, Transport } from "../src/index.js"
+import { ok } from "./helpers/servers.js"
 
 const latin1 = (b: Uint8Array) => Buffer.from(b).toString("latin1")
 
@@ -34,12 +35,10 @@ const make = (extra: Partial<HttpConnection.Options> = {}) => HttpConnection.mak
 const get = (conn: HttpConnection.HttpConnection, url = "/", options?: HttpConnection.RequestOptions) =>
   Effect.zipRight(conn.request("GET", url, options), conn.getResponse)
 
-const OK = (body: string, extra = "") => `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n${extra}\r\n${body}`
-
 describe("HttpConnection over the mock transport: request bytes", () => {
   it.effect("GET: exact bytes, Host without the default port", () =>
     Effect.gen(function* () {
-      const peer = yield* withMock([OK("hi")], () =>
+      const peer = yield* withMock([ok("hi")], () =>
         Effect.gen(function* () {
           const conn = yield* make()
           const res = yield* get(conn)
@@ -51,7 +50,7 @@ describe("HttpConnection over the mock transport: request bytes", () => {
 
   it.effect("POST string body: UTF-8 with Content-Length in bytes", () =>
     Effect.gen(function* () {
-      const peer = yield* withMock([OK("")], () =>
+      const peer = yield* withMock([ok("")], () =>
         Effect.gen(function* () {
           const conn = yield* make({ port: 8080 })
           yield* conn.request("POST", "/submit?x=1", { body: "ü", headers: [["Content-Type", "text/plain; charset=utf-8"]] })
@@ -65,7 +64,7 @@ describe("HttpConnection over the mock transport: request bytes", () => {
 
   it.effect("PUT / PATCH without body: Content-Length: 0; DELETE: none", () =>
     Effect.gen(function* () {
-      const peer = yield* withMock([OK(""), OK(""), OK("")], () =>
+      const peer = yield* withMock([ok(""), ok(""), ok("")], () =>
         Effect.gen(function* () {
           const conn = yield* make()
           for (const m of ["PUT", "PATCH", "DELETE"]) {
@@ -83,7 +82,7 @@ describe("HttpConnection over the mock transport: request bytes", () => {
 
   it.effect("Stream body: chunked framing, exact bytes", () =>
     Effect.gen(function* () {
-      const peer = yield* withMock([OK("")], () =>
+      const peer = yield* withMock([ok("")], () =>
         Effect.gen(function* () {
           const conn = yield* make()
           yield* conn.request("POST", "/", { body: Stream.make("a".repeat(17), new Uint8Array([1, 2])) })
@@ -97,7 +96,7 @@ describe("HttpConnection over the mock transport: request bytes", () => {
 
   it.effect("IPv6 host: Host in brackets, connect to the bare address", () =>
     Effect.gen(function* () {
-      const peer = yield* withMock([OK(""), OK("")], () =>
+      const peer = yield* withMock([ok(""), ok("")], () =>
         Effect.gen(function* () {
           const a = yield* HttpConnection.make({ host: "[::1]:8080" })
           yield* (yield* get(a)).read()
@@ -111,7 +110,7 @@ describe("HttpConnection over the mock transport: request bytes", () => {
 
   it.effect("HttpsConnection: port 443 omitted from Host, connect asks for TLS with the options", () =>
     Effect.gen(function* () {
-      const peer = yield* withMock([OK("s")], () =>
+      const peer = yield* withMock([ok("s")], () =>
         Effect.gen(function* () {
           const conn = yield* HttpsConnection.make({ host: "example.com", tls: { rejectUnauthorized: false } })
           yield* (yield* get(conn)).read()
@@ -122,7 +121,7 @@ describe("HttpConnection over the mock transport: request bytes", () => {
 
   it.effect("low-level putRequest / putHeader / endHeaders / send: exact bytes", () =>
     Effect.gen(function* () {
-      const peer = yield* withMock([OK("")], () =>
+      const peer = yield* withMock([ok("")], () =>
         Effect.gen(function* () {
           const conn = yield* make()
           yield* conn.putRequest("POST", "/x", { skipAcceptEncoding: true })
@@ -138,7 +137,7 @@ describe("HttpConnection over the mock transport: request bytes", () => {
 
   it.effect("refused requests write nothing and open no connection", () =>
     Effect.gen(function* () {
-      const peer = yield* withMock([OK("ok")], () =>
+      const peer = yield* withMock([ok("ok")], () =>
         Effect.gen(function* () {
           const conn = yield* make()
           expect((yield* fails(conn.request("GET", "/", { headers: [["X", "a\r\nInjected: 1"]] })))._tag).toBe("InvalidHeader")
@@ -155,7 +154,7 @@ describe("HttpConnection over the mock transport: request bytes", () => {
 
   it.effect("an invalid header after a valid request line still writes nothing", () =>
     Effect.gen(function* () {
-      const peer = yield* withMock([OK("ok")], () =>
+      const peer = yield* withMock([ok("ok")], () =>
         Effect.gen(function* () {
           const conn = yield* make()
           yield* conn.putRequest("GET", "/")
@@ -169,7 +168,7 @@ describe("HttpConnection over the mock transport: request bytes", () => {
 describe("HttpConnection over the mock transport: replies", () => {
   it.effect("replies by index on one kept-alive connection", () =>
     Effect.gen(function* () {
-      const peer = yield* withMock([OK("one"), OK("two"), OK("three")], () =>
+      const peer = yield* withMock([ok("one"), ok("two"), ok("three")], () =>
         Effect.gen(function* () {
           const conn = yield* make()
           for (const want of ["one", "two", "three"]) expect(latin1(yield* (yield* get(conn)).read())).toBe(want)
@@ -180,7 +179,7 @@ describe("HttpConnection over the mock transport: replies", () => {
 
   it.effect("Connection: close → the next request opens a new connection", () =>
     Effect.gen(function* () {
-      const peer = yield* withMock([OK("one", "Connection: close\r\n"), OK("two")], () =>
+      const peer = yield* withMock([ok("one", "Connection: close\r\n"), ok("two")], () =>
         Effect.gen(function* () {
           const conn = yield* make()
           const a = yield* get(conn)
@@ -193,7 +192,7 @@ describe("HttpConnection over the mock transport: replies", () => {
 
   it.effect("a reply function sees the request bytes", () =>
     Effect.gen(function* () {
-      yield* withMock([(req) => OK(String(req.length))], () =>
+      yield* withMock([(req) => ok(String(req.length))], () =>
         Effect.gen(function* () {
           const conn = yield* make()
           const res = yield* get(conn, "/abc")
@@ -226,7 +225,7 @@ describe("HttpConnection over the mock transport: replies", () => {
   }
 
   it.effect("delayed pieces under TestClock", () =>
-    withMock([Transport.mock.reply(OK("slow"), { splitAt: [20], delay: "1 second" })], () =>
+    withMock([Transport.mock.reply(ok("slow"), { splitAt: [20], delay: "1 second" })], () =>
       Effect.gen(function* () {
         const conn = yield* make({ timeout: "5 seconds" })
         yield* conn.request("GET", "/")
@@ -242,7 +241,7 @@ describe("HttpConnection over the mock transport: replies", () => {
           "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n",
           "HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n",
           "HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n",
-          OK("end")
+          ok("end")
         ],
         () =>
           Effect.gen(function* () {
@@ -265,7 +264,7 @@ describe("HttpConnection over the mock transport: replies", () => {
     }))
 
   it.effect("1xx interim responses are skipped and recorded", () =>
-    withMock(["HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n" + OK("x")], () =>
+    withMock(["HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n" + ok("x")], () =>
       Effect.gen(function* () {
         const res = yield* get(yield* make())
         expect(res.interim.map((i) => i.status)).toEqual([103, 102])
@@ -283,7 +282,7 @@ describe("HttpConnection over the mock transport: replies", () => {
 
   it.effect("bytes left after a response poison the idle connection: the next request uses a new one", () =>
     Effect.gen(function* () {
-      const peer = yield* withMock([OK("a") + "HTTP/1.1 200 OK\r\n", OK("b")], () =>
+      const peer = yield* withMock([ok("a") + "HTTP/1.1 200 OK\r\n", ok("b")], () =>
         Effect.gen(function* () {
           const conn = yield* make()
           expect(latin1(yield* (yield* get(conn)).read())).toBe("a")
@@ -293,7 +292,7 @@ describe("HttpConnection over the mock transport: replies", () => {
     }))
 
   it.effect("read(n) / readInto / stream on a split body", () =>
-    withMock([Transport.mock.reply(OK("0123456789"), { splitEvery: 3 })], () =>
+    withMock([Transport.mock.reply(ok("0123456789"), { splitEvery: 3 })], () =>
       Effect.gen(function* () {
         const res = yield* get(yield* make())
         expect(latin1(yield* res.read(4))).toBe("0123")
@@ -316,7 +315,7 @@ describe("HttpConnection over the mock transport: failures", () => {
       })))
 
   it.effect("close on a reused connection → RemoteDisconnected with reusedConnection: true", () =>
-    withMock([OK("a"), Transport.mock.close], () =>
+    withMock([ok("a"), Transport.mock.close], () =>
       Effect.gen(function* () {
         const conn = yield* make()
         yield* (yield* get(conn)).read()
@@ -373,7 +372,7 @@ describe("HttpConnection over the mock transport: failures", () => {
   it.effect("connectError → ConnectError ECONNREFUSED; a later attempt connects", () =>
     Effect.gen(function* () {
       const peer = yield* withMock(
-        [OK("ok")],
+        [ok("ok")],
         () =>
           Effect.gen(function* () {
             const conn = yield* make()
@@ -447,7 +446,7 @@ describe("HttpConnection over the mock transport: failures", () => {
 
 describe("HttpConnection over the mock transport: state and extras", () => {
   it.effect("state machine: CannotSendRequest, CannotSendHeader, ResponseNotReady", () =>
-    withMock([OK("x")], () =>
+    withMock([ok("x")], () =>
       Effect.gen(function* () {
         const conn = yield* make()
         expect((yield* fails(conn.getResponse))._tag).toBe("ResponseNotReady")
@@ -464,7 +463,7 @@ describe("HttpConnection over the mock transport: state and extras", () => {
 
   it.effect("autoOpen: false → NotConnected; nothing opened", () =>
     Effect.gen(function* () {
-      const peer = yield* withMock([OK("x")], () =>
+      const peer = yield* withMock([ok("x")], () =>
         Effect.gen(function* () {
           const conn = yield* make({ autoOpen: false })
           expect((yield* fails(conn.request("GET", "/")))._tag).toBe("NotConnected")
@@ -476,7 +475,7 @@ describe("HttpConnection over the mock transport: state and extras", () => {
 
   it.effect("close then reuse reconnects", () =>
     Effect.gen(function* () {
-      const peer = yield* withMock([OK("a"), OK("b")], () =>
+      const peer = yield* withMock([ok("a"), ok("b")], () =>
         Effect.gen(function* () {
           const conn = yield* make()
           yield* (yield* get(conn)).read()
@@ -488,7 +487,7 @@ describe("HttpConnection over the mock transport: state and extras", () => {
 
   it.effect("an unread response is closed with the scope", () =>
     Effect.gen(function* () {
-      const peer = yield* withMock([Transport.mock.reply(OK("never read"), {})], () =>
+      const peer = yield* withMock([Transport.mock.reply(ok("never read"), {})], () =>
         Effect.gen(function* () {
           yield* get(yield* make())
         }), { keepOpen: true })
@@ -497,7 +496,7 @@ describe("HttpConnection over the mock transport: state and extras", () => {
 
   it.effect("expectContinue: 100 then the body", () =>
     Effect.gen(function* () {
-      const peer = yield* withMock([Transport.mock.reply("HTTP/1.1 100 Continue\r\n\r\n", { onHead: true }), OK("done")], () =>
+      const peer = yield* withMock([Transport.mock.reply("HTTP/1.1 100 Continue\r\n\r\n", { onHead: true }), ok("done")], () =>
         Effect.gen(function* () {
           const conn = yield* make()
           yield* conn.request("PUT", "/", { body: "data", expectContinue: true })
@@ -531,7 +530,7 @@ describe("HttpConnection over the mock transport: state and extras", () => {
 
   it.effect("expectContinue: silence → the body goes out after continueTimeout (TestClock)", () =>
     Effect.gen(function* () {
-      const peer = yield* withMock([OK("late")], (p) =>
+      const peer = yield* withMock([ok("late")], (p) =>
         Effect.gen(function* () {
           const conn = yield* make()
           const fiber = yield* Effect.fork(
@@ -550,7 +549,7 @@ describe("HttpConnection over the mock transport: state and extras", () => {
 
   it.effect("setTunnel: CONNECT then the request on the same connection", () =>
     Effect.gen(function* () {
-      const peer = yield* withMock(["HTTP/1.1 200 Connection established\r\n\r\n", OK("through")], () =>
+      const peer = yield* withMock(["HTTP/1.1 200 Connection established\r\n\r\n", ok("through")], () =>
         Effect.gen(function* () {
           const conn = yield* HttpConnection.make({ host: "proxy.local", port: 3128 })
           yield* conn.setTunnel("target.example", 8080, [["Proxy-Authorization", "Basic abc"]])
@@ -566,7 +565,7 @@ describe("HttpConnection over the mock transport: state and extras", () => {
 
   it.effect("setTunnel over HTTPS: CONNECT in clear, then TLS", () =>
     Effect.gen(function* () {
-      const peer = yield* withMock(["HTTP/1.1 200 OK\r\n\r\n", OK("secure")], () =>
+      const peer = yield* withMock(["HTTP/1.1 200 OK\r\n\r\n", ok("secure")], () =>
         Effect.gen(function* () {
           const conn = yield* HttpsConnection.make({ host: "proxy.local", port: 3128 })
           yield* conn.setTunnel("target.example")
@@ -597,7 +596,7 @@ describe("HttpConnection over the mock transport: state and extras", () => {
       const logger = Logger.make(({ message }) => {
         lines.push(Array.isArray(message) ? message.join(" ") : String(message))
       })
-      yield* withMock([OK("x", "X-Y: z\r\n")], () =>
+      yield* withMock([ok("x", "X-Y: z\r\n")], () =>
         Effect.gen(function* () {
           const conn = yield* make()
           yield* conn.setDebugLevel(1)
@@ -610,7 +609,7 @@ describe("HttpConnection over the mock transport: state and extras", () => {
 
   it.effect("interrupting a read mid-body closes the connection", () =>
     Effect.gen(function* () {
-      const peer = yield* withMock([Transport.mock.reply("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab", {}), OK("next")], () =>
+      const peer = yield* withMock([Transport.mock.reply("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab", {}), ok("next")], () =>
         Effect.gen(function* () {
           const conn = yield* make()
           const res = yield* get(conn)
@@ -628,7 +627,7 @@ describe("HttpConnection over the mock transport: overlapping exchanges", () => 
   it.live("a request sent while the previous response is unread is answered after it (Python allows this)", () =>
     Effect.gen(function* () {
       const peer = yield* withMock(
-        [Transport.mock.reply(OK("first body"), { splitEvery: 5, delay: "2 millis" }), Transport.mock.reply(OK("second"), { delay: "1 millis" })],
+        [Transport.mock.reply(ok("first body"), { splitEvery: 5, delay: "2 millis" }), Transport.mock.reply(ok("second"), { delay: "1 millis" })],
         () =>
           Effect.gen(function* () {
             const conn = yield* make({ timeout: "2 seconds" })
@@ -647,7 +646,7 @@ describe("HttpConnection over the mock transport: overlapping exchanges", () => 
   it.live("a willClose response stays readable while the next request goes out on a new connection", () =>
     Effect.gen(function* () {
       const peer = yield* withMock(
-        [Transport.mock.reply(OK("closing body", "Connection: close\r\n"), { splitAt: [60], delay: "5 millis", closeAfter: true }), OK("fresh")],
+        [Transport.mock.reply(ok("closing body", "Connection: close\r\n"), { splitAt: [60], delay: "5 millis", closeAfter: true }), ok("fresh")],
         () =>
           Effect.gen(function* () {
             const conn = yield* make({ timeout: "2 seconds" })

@@ -7,7 +7,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Effect, Fiber, Logger, Stream } from "effect"
 import { HttpConnection, Transport } from "../src/index.js"
 import type { Http1Error } from "../src/index.js"
-import { cannedServer, connectProxy, eventually, freePort, hasIpv6Loopback, httpServer, rawServer } from "./helpers/servers.js"
+import { cannedServer, connectProxy, eventually, freePort, hasIpv6Loopback, httpServer, ok, rawServer } from "./helpers/servers.js"
 import type { ServerInfo } from "./helpers/servers.js"
 
 const ipv6 = await hasIpv6Loopback()
@@ -38,8 +38,6 @@ const once = (
 /** The first complete request the canned server received. */
 const firstRequest = (server: { requests: () => ReadonlyArray<string> }) => server.requests()[0] ?? ""
 
-const OK = (body: string, extra = "") => `HTTP/1.1 200 OK\r\nContent-Length: ${Buffer.byteLength(body, "latin1")}\r\n${extra}\r\n${body}`
-
 /** Flips an effect that must fail; a success becomes a plain Error (never a huge object to print). */
 const fails = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<E, Error, R> =>
   Effect.flip(effect).pipe(Effect.catchAll(() => Effect.fail(new Error("expected a failure, got a success"))))
@@ -58,7 +56,7 @@ describe("HttpConnection requests", () => {
   it.live("GET: Host and Accept-Encoding: identity added, no Content-Length", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([OK("")])
+        const server = yield* cannedServer([ok("")])
         const res = yield* once(server)
         expect(res.status).toBe(200)
         expect(firstRequest(server)).toBe(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nAccept-Encoding: identity\r\n\r\n`)
@@ -69,7 +67,7 @@ describe("HttpConnection requests", () => {
     it.live(`${method} without body sends Content-Length: 0`, () =>
       live(
         Effect.gen(function* () {
-          const server = yield* cannedServer([OK("")])
+          const server = yield* cannedServer([ok("")])
           yield* once(server, method)
           expect(firstRequest(server)).toContain("\r\nContent-Length: 0\r\n\r\n")
         })
@@ -80,7 +78,7 @@ describe("HttpConnection requests", () => {
     it.live(`${method} without body sends no Content-Length`, () =>
       live(
         Effect.gen(function* () {
-          const server = yield* cannedServer([method === "HEAD" ? "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n" : OK("")])
+          const server = yield* cannedServer([method === "HEAD" ? "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n" : ok("")])
           yield* once(server, method)
           expect(firstRequest(server)).not.toMatch(/content-length|transfer-encoding/i)
         })
@@ -90,7 +88,7 @@ describe("HttpConnection requests", () => {
   it.live("string body is UTF-8, Content-Length counts bytes", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([OK("")])
+        const server = yield* cannedServer([ok("")])
         yield* once(server, "POST", "/", { body: "héllo €" })
         const req = firstRequest(server)
         expect(req).toContain("\r\nContent-Length: 10\r\n\r\n")
@@ -101,7 +99,7 @@ describe("HttpConnection requests", () => {
   it.live("empty string body sends Content-Length: 0 (Python test_content_length_0)", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([OK("")])
+        const server = yield* cannedServer([ok("")])
         yield* once(server, "POST", "/", { body: "" })
         expect(firstRequest(server)).toMatch(/\r\nContent-Length: 0\r\n\r\n$/)
       })
@@ -110,7 +108,7 @@ describe("HttpConnection requests", () => {
   it.live("Uint8Array body with every octet value", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([OK("")])
+        const server = yield* cannedServer([ok("")])
         const body = Uint8Array.from({ length: 256 }, (_, i) => i)
         yield* once(server, "PUT", "/x", { body })
         const req = firstRequest(server)
@@ -122,7 +120,7 @@ describe("HttpConnection requests", () => {
   it.live("large Uint8Array body (> 64 KiB) arrives whole", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([OK("")])
+        const server = yield* cannedServer([ok("")])
         const body = new Uint8Array(200_000).fill(0x61)
         const res = yield* once(server, "POST", "/", { body })
         expect(res.status).toBe(200)
@@ -135,7 +133,7 @@ describe("HttpConnection requests", () => {
   it.live("iterable body is sent chunked (Python test_request)", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([OK("")])
+        const server = yield* cannedServer([ok("")])
         yield* once(server, "POST", "/", { body: ["one", new Uint8Array([0x74, 0x77, 0x6f]), "", "three!!!!!!!!!!!"] })
         expect(firstRequest(server)).toBe(
           `POST / HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nAccept-Encoding: identity\r\nTransfer-Encoding: chunked\r\n\r\n` +
@@ -147,7 +145,7 @@ describe("HttpConnection requests", () => {
   it.live("empty iterable body: only the last chunk (Python test_empty_body)", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([OK("")])
+        const server = yield* cannedServer([ok("")])
         yield* once(server, "POST", "/", { body: [] as Array<string> })
         expect(firstRequest(server)).toMatch(/Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n$/)
       })
@@ -156,7 +154,7 @@ describe("HttpConnection requests", () => {
   it.live("generator body is sent chunked", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([OK("")])
+        const server = yield* cannedServer([ok("")])
         function* gen() {
           for (let i = 0; i < 3; i++) yield `part${i}`
         }
@@ -168,7 +166,7 @@ describe("HttpConnection requests", () => {
   it.live("async iterable body is sent chunked", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([OK("")])
+        const server = yield* cannedServer([ok("")])
         async function* gen() {
           yield "a"
           await new Promise((r) => setTimeout(r, 5))
@@ -182,7 +180,7 @@ describe("HttpConnection requests", () => {
   it.live("Stream body is sent chunked", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([OK("")])
+        const server = yield* cannedServer([ok("")])
         yield* once(server, "PUT", "/", { body: Stream.make("hello", " ", "world") })
         expect(firstRequest(server)).toMatch(/Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n1\r\n \r\n5\r\nworld\r\n0\r\n\r\n$/)
       })
@@ -191,7 +189,7 @@ describe("HttpConnection requests", () => {
   it.live("a failing Stream body fails the request with the stream's error", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([OK("")])
+        const server = yield* cannedServer([ok("")])
         const conn = yield* connTo(server)
         const e = yield* fails(conn.request("POST", "/", { body: Stream.concat(Stream.make("a"), Stream.fail("boom" as const)) }))
         expect(e).toBe("boom")
@@ -201,7 +199,7 @@ describe("HttpConnection requests", () => {
   it.live("a throwing iterable fails with RequestBodyError", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([OK("")])
+        const server = yield* cannedServer([ok("")])
         const conn = yield* connTo(server)
         function* gen(): Generator<string> {
           yield "a"
@@ -215,7 +213,7 @@ describe("HttpConnection requests", () => {
   it.live("user Content-Length with an iterable: raw body, no chunking (Python test_explicit_headers)", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([OK("")])
+        const server = yield* cannedServer([ok("")])
         yield* once(server, "POST", "/", { headers: [["Content-Length", "6"]], body: ["abc", "def"] })
         const req = firstRequest(server)
         expect(req).not.toContain("Transfer-Encoding")
@@ -226,7 +224,7 @@ describe("HttpConnection requests", () => {
   it.live("user Transfer-Encoding other than exactly chunked → InvalidRequestFraming, nothing written", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([OK("")])
+        const server = yield* cannedServer([ok("")])
         const conn = yield* connTo(server)
         for (const te of ["gzip, chunked", "chunked, chunked", "identity", ""]) {
           const e = yield* fails(conn.request("POST", "/", { headers: [["Transfer-Encoding", te]], body: ["ab", "cde"], encodeChunked: true }))
@@ -242,7 +240,7 @@ describe("HttpConnection requests", () => {
   it.live("user Transfer-Encoding: chunked: the connection frames the chunks; the caller's bytes are never framing", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([OK("")])
+        const server = yield* cannedServer([ok("")])
         yield* once(server, "POST", "/", {
           headers: [["Transfer-Encoding", "chunked"]],
           body: ["3\r\nabc\r\n", "0\r\n\r\n"]
@@ -256,7 +254,7 @@ describe("HttpConnection requests", () => {
   it.live("encodeChunked ignored when the user gives Content-Length", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([OK("")])
+        const server = yield* cannedServer([ok("")])
         yield* once(server, "POST", "/", { headers: { "Content-Length": "3" }, body: "abc", encodeChunked: true })
         expect(firstRequest(server)).toMatch(/Content-Length: 3\r\n\r\nabc$/)
       })
@@ -265,7 +263,7 @@ describe("HttpConnection requests", () => {
   it.live("user Host and Accept-Encoding replace the automatic ones", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([OK("")])
+        const server = yield* cannedServer([ok("")])
         yield* once(server, "GET", "/", { headers: [["host", "example.org"], ["Accept-Encoding", "gzip"]] })
         const req = firstRequest(server)
         expect(req).toBe("GET / HTTP/1.1\r\nhost: example.org\r\nAccept-Encoding: gzip\r\n\r\n")
@@ -275,7 +273,7 @@ describe("HttpConnection requests", () => {
   it.live("headers as a record keep their order", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([OK("")])
+        const server = yield* cannedServer([ok("")])
         yield* once(server, "GET", "/", { headers: { "X-B": "2", "X-A": "1", "X-Num": "3" } })
         expect(firstRequest(server)).toMatch(/Accept-Encoding: identity\r\nX-B: 2\r\nX-A: 1\r\nX-Num: 3\r\n\r\n$/)
       })
@@ -284,7 +282,7 @@ describe("HttpConnection requests", () => {
   it.live("empty url means '/'", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([OK("")])
+        const server = yield* cannedServer([ok("")])
         yield* once(server, "GET", "")
         expect(firstRequest(server)).toMatch(/^GET \/ HTTP\/1\.1\r\n/)
       })
@@ -293,7 +291,7 @@ describe("HttpConnection requests", () => {
   it.live("absolute-form target names its own Host (proxy request)", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([OK("")])
+        const server = yield* cannedServer([ok("")])
         yield* once(server, "GET", "http://example.com:8080/a?b=c")
         expect(firstRequest(server)).toMatch(/^GET http:\/\/example\.com:8080\/a\?b=c HTTP\/1\.1\r\nHost: example\.com:8080\r\n/)
       })
@@ -302,7 +300,7 @@ describe("HttpConnection requests", () => {
   it.live("putRequest skipHost / skipAcceptEncoding, putHeader with several values and numbers", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([OK("")])
+        const server = yield* cannedServer([ok("")])
         const conn = yield* connTo(server)
         yield* conn.putRequest("GET", "/p", { skipHost: true, skipAcceptEncoding: true })
         yield* conn.putHeader("X-Multi", "a", "b", 3)
@@ -318,7 +316,7 @@ describe("HttpConnection requests", () => {
   it.live("endHeaders(body) and send(data) after endHeaders", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([OK("")])
+        const server = yield* cannedServer([ok("")])
         const conn = yield* connTo(server)
         yield* conn.putRequest("POST", "/")
         yield* conn.putHeader("Content-Length", 8)
@@ -334,7 +332,7 @@ describe("HttpConnection requests", () => {
   it.live("endHeaders with encodeChunked frames the body (Python test_endheaders_chunked)", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([OK("")])
+        const server = yield* cannedServer([ok("")])
         const conn = yield* connTo(server)
         yield* conn.putRequest("POST", "/")
         yield* conn.putHeader("Transfer-Encoding", "chunked")
@@ -347,7 +345,7 @@ describe("HttpConnection requests", () => {
   it.live("Host for an explicit non-default port; Host header from host:port in make", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([OK("")])
+        const server = yield* cannedServer([ok("")])
         const conn = yield* HttpConnection.make({ host: `127.0.0.1:${server.port}` })
         expect(conn.host).toBe("127.0.0.1")
         expect(conn.port).toBe(server.port)
@@ -360,7 +358,7 @@ describe("HttpConnection requests", () => {
   it.live.skipIf(!ipv6)("IPv6: Host in brackets, make('[::1]:port')", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([OK("v6"), OK("v6")], { host: "::1" })
+        const server = yield* cannedServer([ok("v6"), ok("v6")], { host: "::1" })
         const a = yield* HttpConnection.make({ host: `[::1]:${server.port}` })
         expect(a.host).toBe("::1")
         expect(a.port).toBe(server.port)
@@ -418,7 +416,7 @@ describe("HttpConnection refuses unsafe requests before writing", () => {
   ) =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([OK("ok")])
+        const server = yield* cannedServer([ok("ok")])
         const conn = yield* connTo(server)
         const e = yield* fails(f(conn))
         expect((e as { _tag: string })._tag).toBe(tag)
@@ -484,7 +482,7 @@ describe("HttpConnection state machine", () => {
   it.live("request while the previous request's response is pending → CannotSendRequest", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([OK("a")])
+        const server = yield* cannedServer([ok("a")])
         const conn = yield* connTo(server)
         yield* conn.request("GET", "/")
         expect(conn.state).toBe("Request-sent")
@@ -496,7 +494,7 @@ describe("HttpConnection state machine", () => {
   it.live("putHeader after endHeaders → CannotSendHeader; before putRequest too", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([OK("")])
+        const server = yield* cannedServer([ok("")])
         const conn = yield* connTo(server)
         const e0 = yield* fails(conn.putHeader("X", "1"))
         expect(e0._tag).toBe("CannotSendHeader")
@@ -525,7 +523,7 @@ describe("HttpConnection state machine", () => {
   it.live("getResponse twice / request while the previous response is unread → ResponseNotReady / CannotSendRequest", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([OK("first"), OK("second")])
+        const server = yield* cannedServer([ok("first"), ok("second")])
         const conn = yield* connTo(server)
         yield* conn.request("GET", "/")
         const res = yield* conn.getResponse
@@ -545,7 +543,7 @@ describe("HttpConnection state machine", () => {
   it.live("autoOpen: false → NotConnected for request and send; connect then works", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([OK("x")])
+        const server = yield* cannedServer([ok("x")])
         const conn = yield* connTo(server, { autoOpen: false })
         const e = yield* fails(conn.request("GET", "/"))
         expect(e._tag).toBe("NotConnected")
@@ -563,7 +561,7 @@ describe("HttpConnection state machine", () => {
   it.live("close then reuse reconnects; state resets to Idle", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([OK("a"), OK("b")])
+        const server = yield* cannedServer([ok("a"), ok("b")])
         const conn = yield* connTo(server)
         yield* conn.request("GET", "/")
         yield* conn.close
@@ -605,7 +603,7 @@ describe("HttpConnection state machine", () => {
     Effect.gen(function* () {
       const result = yield* Effect.scoped(
         Effect.gen(function* () {
-          const server = yield* cannedServer([OK("a")])
+          const server = yield* cannedServer([ok("a")])
           yield* Effect.scoped(
             Effect.gen(function* () {
               const conn = yield* connTo(server)
@@ -629,7 +627,7 @@ describe("HttpResponse", () => {
   it.live("status, reason, version, headers, read() (Python test_status_lines)", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([OK("Text", "X-A: 1\r\n")])
+        const server = yield* cannedServer([ok("Text", "X-A: 1\r\n")])
         const res = yield* once(server)
         expect([res.status, res.reason, res.version, res.willClose]).toEqual([200, "OK", 11, false])
         expect(res.length).toBe(4)
@@ -644,7 +642,7 @@ describe("HttpResponse", () => {
   it.live("read(n) is exactly n until the end, then empty (Python test_partial_reads)", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([{ reply: OK("Text and more"), splitAt: [40, 41, 45], delayMs: 5 }])
+        const server = yield* cannedServer([{ reply: ok("Text and more"), splitAt: [40, 41, 45], delayMs: 5 }])
         const res = yield* once(server)
         expect(latin1(yield* res.read(2))).toBe("Te")
         expect(res.length).toBe(11)
@@ -672,7 +670,7 @@ describe("HttpResponse", () => {
   it.live("readInto fills the buffer (Python test_partial_readintos)", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([OK("Text")])
+        const server = yield* cannedServer([ok("Text")])
         const res = yield* once(server)
         const buf = new Uint8Array(3)
         expect(yield* res.readInto(buf)).toBe(3)
@@ -686,7 +684,7 @@ describe("HttpResponse", () => {
   it.live("mixed reads: read(n), readInto, stream (Python test_mixed_reads)", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([OK("abcdefghij")])
+        const server = yield* cannedServer([ok("abcdefghij")])
         const res = yield* once(server)
         expect(latin1(yield* res.read(2))).toBe("ab")
         const buf = new Uint8Array(3)
@@ -701,7 +699,7 @@ describe("HttpResponse", () => {
     live(
       Effect.gen(function* () {
         const body = "x".repeat(50_000)
-        const server = yield* cannedServer([{ reply: OK(body), splitAt: [1000, 20_000], delayMs: 5 }])
+        const server = yield* cannedServer([{ reply: ok(body), splitAt: [1000, 20_000], delayMs: 5 }])
         const res = yield* once(server)
         const chunks = yield* Stream.runCollect(res.stream)
         expect(Chunk.size(chunks)).toBeGreaterThan(1)
@@ -713,7 +711,7 @@ describe("HttpResponse", () => {
     live(
       Effect.gen(function* () {
         const body = Buffer.from("grüße ☃", "utf8")
-        const server = yield* cannedServer([Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`), body])])
+        const server = yield* cannedServer([ok(body)])
         expect(yield* (yield* once(server)).text).toBe("grüße ☃")
       })
     ))
@@ -722,7 +720,7 @@ describe("HttpResponse", () => {
     live(
       Effect.gen(function* () {
         const server = yield* cannedServer([
-          OK("", "Set-Cookie: a=1\r\nX-Other: z\r\nset-cookie: b=2\r\nContent-Type: text/plain\r\n")
+          ok("", "Set-Cookie: a=1\r\nX-Other: z\r\nset-cookie: b=2\r\nContent-Type: text/plain\r\n")
         ])
         const res = yield* once(server)
         expect(res.getHeader("SET-COOKIE")).toBe("a=1, b=2")
@@ -804,7 +802,7 @@ describe("HttpResponse", () => {
       Effect.gen(function* () {
         const server = yield* cannedServer([
           "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n",
-          OK("next")
+          ok("next")
         ])
         const conn = yield* connTo(server)
         yield* conn.request("GET", "/")
@@ -826,7 +824,7 @@ describe("HttpResponse", () => {
   it.live("HEAD with Content-Length has no body; the connection is reused (Python test_read_head)", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer(["HTTP/1.1 200 OK\r\nContent-Length: 14432\r\n\r\n", OK("after")])
+        const server = yield* cannedServer(["HTTP/1.1 200 OK\r\nContent-Length: 14432\r\n\r\n", ok("after")])
         const conn = yield* connTo(server)
         yield* conn.request("HEAD", "/")
         const res = yield* conn.getResponse
@@ -855,7 +853,7 @@ describe("HttpResponse", () => {
     it.live(`${status} has no body even with Content-Length; announcing one, its socket is not reused`, () =>
       live(
         Effect.gen(function* () {
-          const server = yield* cannedServer([`HTTP/1.1 ${status} X\r\nContent-Length: 3\r\n\r\n`, OK("abc")])
+          const server = yield* cannedServer([`HTTP/1.1 ${status} X\r\nContent-Length: 3\r\n\r\n`, ok("abc")])
           const conn = yield* connTo(server)
           yield* conn.request("GET", "/")
           const res = yield* conn.getResponse
@@ -871,7 +869,7 @@ describe("HttpResponse", () => {
     it.live(`${status} with Content-Length: 0 keeps the socket`, () =>
       live(
         Effect.gen(function* () {
-          const server = yield* cannedServer([`HTTP/1.1 ${status} X\r\nContent-Length: 0\r\n\r\n`, OK("abc")])
+          const server = yield* cannedServer([`HTTP/1.1 ${status} X\r\nContent-Length: 0\r\n\r\n`, ok("abc")])
           const conn = yield* connTo(server)
           yield* conn.request("GET", "/")
           yield* (yield* conn.getResponse).read()
@@ -886,7 +884,7 @@ describe("HttpResponse", () => {
     live(
       Effect.gen(function* () {
         const server = yield* cannedServer([
-          "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n" + OK("final")
+          "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n" + ok("final")
         ])
         const res = yield* once(server)
         expect(res.status).toBe(200)
@@ -902,7 +900,7 @@ describe("HttpResponse", () => {
   it.live("many 100 Continue with headers before the final answer (Python test_overflowing_header_limit_after_100)", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer(["HTTP/1.1 100 Continue\r\nX-Foo: bar\r\n\r\n".repeat(20) + OK("ok")])
+        const server = yield* cannedServer(["HTTP/1.1 100 Continue\r\nX-Foo: bar\r\n\r\n".repeat(20) + ok("ok")])
         const res = yield* once(server)
         expect(res.interim.length).toBe(20)
         expect(latin1(yield* res.read())).toBe("ok")
@@ -912,7 +910,7 @@ describe("HttpResponse", () => {
   it.live("more than 100 interim responses → TooManyHeaders (interim responses)", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer(["HTTP/1.1 100 Continue\r\n\r\n".repeat(101) + OK("ok")])
+        const server = yield* cannedServer(["HTTP/1.1 100 Continue\r\n\r\n".repeat(101) + ok("ok")])
         const e = yield* fails(once(server))
         expectTag(e, "TooManyHeaders", server)
         expect(e._tag === "TooManyHeaders" && e.what).toBe("interim responses")
@@ -922,7 +920,7 @@ describe("HttpResponse", () => {
   it.live("HTTP/1.0 response: version 10, willClose, close-delimited body", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([{ reply: "HTTP/1.0 200 OK\r\nX: y\r\n\r\nold school", close: true }, OK("again")])
+        const server = yield* cannedServer([{ reply: "HTTP/1.0 200 OK\r\nX: y\r\n\r\nold school", close: true }, ok("again")])
         const conn = yield* connTo(server)
         yield* conn.request("GET", "/")
         const res = yield* conn.getResponse
@@ -972,10 +970,10 @@ describe("HttpResponse", () => {
     live(
       Effect.gen(function* () {
         const server = yield* cannedServer([
-          OK("1", "Connection: close\r\n"),
-          OK("2", "Connection: keep-alive\r\n"),
-          OK("3", "Connection: Close\r\n"),
-          OK("4")
+          ok("1", "Connection: close\r\n"),
+          ok("2", "Connection: keep-alive\r\n"),
+          ok("3", "Connection: Close\r\n"),
+          ok("4")
         ])
         const conn = yield* connTo(server)
         const closes: Array<boolean> = []
@@ -1040,7 +1038,7 @@ describe("HttpResponse", () => {
   it.live("after a close-delimited body the next request opens a new socket", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([{ reply: "HTTP/1.1 200 OK\r\n\r\nA", close: true }, OK("B")])
+        const server = yield* cannedServer([{ reply: "HTTP/1.1 200 OK\r\n\r\nA", close: true }, ok("B")])
         const conn = yield* connTo(server)
         yield* conn.request("GET", "/")
         expect(latin1(yield* (yield* conn.getResponse).read())).toBe("A")
@@ -1053,7 +1051,7 @@ describe("HttpResponse", () => {
   it.live("a kept-alive socket the server closed while idle is replaced (Python test_disconnected)", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([{ reply: OK("a"), close: true }, OK("b")])
+        const server = yield* cannedServer([{ reply: ok("a"), close: true }, ok("b")])
         const conn = yield* connTo(server)
         yield* conn.request("GET", "/")
         expect(latin1(yield* (yield* conn.getResponse).read())).toBe("a")
@@ -1067,7 +1065,7 @@ describe("HttpResponse", () => {
   it.live("response close before the end closes the socket (Python test_response_close)", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([OK("0123456789"), OK("x")])
+        const server = yield* cannedServer([ok("0123456789"), ok("x")])
         const conn = yield* connTo(server)
         yield* conn.request("GET", "/")
         const res = yield* conn.getResponse
@@ -1084,7 +1082,7 @@ describe("HttpResponse", () => {
   it.live("drain lets the connection be reused", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([OK("0123456789"), OK("x")])
+        const server = yield* cannedServer([ok("0123456789"), ok("x")])
         const conn = yield* connTo(server)
         yield* conn.request("GET", "/")
         yield* (yield* conn.getResponse).drain
@@ -1097,7 +1095,7 @@ describe("HttpResponse", () => {
   it.live("empty lines before the status line are skipped", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer(["\r\n\r\n" + OK("ok")])
+        const server = yield* cannedServer(["\r\n\r\n" + ok("ok")])
         expect(latin1(yield* (yield* once(server)).read())).toBe("ok")
       })
     ))
@@ -1471,7 +1469,7 @@ describe("HttpConnection errors", () => {
       Effect.gen(function* () {
         const server = yield* cannedServer([
           "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcXX",
-          OK("fresh")
+          ok("fresh")
         ])
         const conn = yield* connTo(server)
         yield* conn.request("GET", "/")
@@ -1488,7 +1486,7 @@ describe("HttpConnection errors", () => {
   it.live("a head error leaves the connection usable for the next request", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer(["HTTP/9.9 200 OK\r\n\r\n", OK("fine")])
+        const server = yield* cannedServer(["HTTP/9.9 200 OK\r\n\r\n", ok("fine")])
         const conn = yield* connTo(server)
         yield* conn.request("GET", "/")
         const e = yield* fails(conn.getResponse)
@@ -1502,7 +1500,7 @@ describe("HttpConnection errors", () => {
   it.live("a failure on a reused connection says so (reusedConnection)", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([OK("a"), { reply: "garbage\r\n\r\n", close: true }])
+        const server = yield* cannedServer([ok("a"), { reply: "garbage\r\n\r\n", close: true }])
         const conn = yield* connTo(server)
         yield* conn.request("GET", "/")
         yield* (yield* conn.getResponse).read()
@@ -1523,7 +1521,7 @@ describe("HttpConnection expectContinue", () => {
   it.live("100 Continue then the body is sent", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([{ onHead: "HTTP/1.1 100 Continue\r\n\r\n", reply: OK("got it") }])
+        const server = yield* cannedServer([{ onHead: "HTTP/1.1 100 Continue\r\n\r\n", reply: ok("got it") }])
         const conn = yield* connTo(server)
         yield* conn.request("PUT", "/up", { body: "payload", expectContinue: true, continueTimeout: "5 seconds" })
         const res = yield* conn.getResponse
@@ -1538,7 +1536,7 @@ describe("HttpConnection expectContinue", () => {
   it.live("100 Continue with a Stream body", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([{ onHead: "HTTP/1.1 100 Continue\r\n\r\n", reply: OK("ok") }])
+        const server = yield* cannedServer([{ onHead: "HTTP/1.1 100 Continue\r\n\r\n", reply: ok("ok") }])
         const conn = yield* connTo(server)
         yield* conn.request("POST", "/", { body: Stream.make("ab", "c"), expectContinue: true, continueTimeout: "5 seconds" })
         expect(latin1(yield* (yield* conn.getResponse).read())).toBe("ok")
@@ -1551,7 +1549,7 @@ describe("HttpConnection expectContinue", () => {
       Effect.gen(function* () {
         const server = yield* cannedServer([
           { onHead: "HTTP/1.1 417 Expectation Failed\r\nContent-Length: 4\r\n\r\nnope" },
-          OK("next")
+          ok("next")
         ])
         const conn = yield* connTo(server)
         yield* conn.request("POST", "/", { body: "SECRET-BODY", expectContinue: true, continueTimeout: "5 seconds" })
@@ -1572,7 +1570,7 @@ describe("HttpConnection expectContinue", () => {
   it.live("a final 200 without 100: body not sent, response returned", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([{ onHead: OK("early") }])
+        const server = yield* cannedServer([{ onHead: ok("early") }])
         const conn = yield* connTo(server)
         yield* conn.request("PUT", "/", { body: ["never", "sent"], expectContinue: true, continueTimeout: "5 seconds" })
         const res = yield* conn.getResponse
@@ -1585,7 +1583,7 @@ describe("HttpConnection expectContinue", () => {
   it.live("server silent: the body is sent after continueTimeout", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([OK("late")])
+        const server = yield* cannedServer([ok("late")])
         const conn = yield* connTo(server)
         const start = Date.now()
         yield* conn.request("POST", "/", { body: "payload", expectContinue: true, continueTimeout: "100 millis" })
@@ -1598,7 +1596,7 @@ describe("HttpConnection expectContinue", () => {
   it.live("a user-given Expect header is not doubled", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([{ onHead: "HTTP/1.1 100 Continue\r\n\r\n", reply: OK("ok") }])
+        const server = yield* cannedServer([{ onHead: "HTTP/1.1 100 Continue\r\n\r\n", reply: ok("ok") }])
         const conn = yield* connTo(server)
         yield* conn.request("POST", "/", { headers: [["Expect", "100-continue"]], body: "x", expectContinue: true, continueTimeout: "5 seconds" })
         yield* (yield* conn.getResponse).read()
@@ -1609,7 +1607,7 @@ describe("HttpConnection expectContinue", () => {
   it.live("expectContinue without a body sends no Expect", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([OK("ok")])
+        const server = yield* cannedServer([ok("ok")])
         const conn = yield* connTo(server)
         yield* conn.request("GET", "/", { expectContinue: true })
         yield* (yield* conn.getResponse).read()
@@ -1730,7 +1728,7 @@ describe("HttpConnection.setDebugLevel", () => {
     Effect.gen(function* () {
       const lines = yield* capture(() =>
         Effect.gen(function* () {
-          const server = yield* cannedServer([OK("x", "X-Foo: bar\r\n")])
+          const server = yield* cannedServer([ok("x", "X-Foo: bar\r\n")])
           const conn = yield* connTo(server)
           yield* conn.setDebugLevel(1)
           yield* conn.request("GET", "/dbg")
@@ -1746,7 +1744,7 @@ describe("HttpConnection.setDebugLevel", () => {
     Effect.gen(function* () {
       const lines = yield* capture(() =>
         Effect.gen(function* () {
-          const server = yield* cannedServer([OK("x")])
+          const server = yield* cannedServer([ok("x")])
           const conn = yield* connTo(server)
           yield* conn.request("GET", "/")
           yield* (yield* conn.getResponse).read()
@@ -1767,7 +1765,7 @@ describe("HttpConnection misc", () => {
         let remote: string | undefined
         const server = yield* rawServer((s) => {
           remote = s.remoteAddress
-          s.on("data", () => s.write(OK("ok")))
+          s.on("data", () => s.write(ok("ok")))
         })
         const conn = yield* connTo(server, { sourceAddress: { host: "127.0.0.1" } })
         yield* conn.request("GET", "/")
@@ -1792,7 +1790,7 @@ describe("HttpConnection misc", () => {
   it.live("a response read concurrently with nothing else pending: socket attribute and isConnected", () =>
     live(
       Effect.gen(function* () {
-        const server = yield* cannedServer([OK("a")])
+        const server = yield* cannedServer([ok("a")])
         const conn = yield* connTo(server)
         expect(conn.socket).toBeUndefined()
         expect(conn.secure).toBe(false)
@@ -1836,7 +1834,7 @@ describe("HttpConnection early answers (Python test_epipe)", () => {
     live(
       Effect.gen(function* () {
         const server = yield* rawServer((s) => {
-          s.once("data", () => s.write(OK("early bird")))
+          s.once("data", () => s.write(ok("early bird")))
         })
         const conn = yield* connTo(server)
         yield* conn.request("PUT", "/", { body: Stream.make("a", "b") })

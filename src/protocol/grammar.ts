@@ -22,32 +22,8 @@ export const TCHAR: Uint8Array = table(
 /** field-vchar / SP / HTAB / obs-text: what may appear inside a field value (RFC 9110 §5.5). */
 export const FIELD_VALUE_CHAR: Uint8Array = table((c) => c === 0x09 || (c >= 0x20 && c !== 0x7f))
 
-/** HEXDIG, both cases. */
-export const HEXDIG: Uint8Array = table(
-  (c) => (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66)
-)
-
 /** What may appear in a request-target we send: visible ASCII only (no CTL, SP or non-ASCII). */
 export const TARGET_CHAR: Uint8Array = table((c) => c > 0x20 && c < 0x7f)
-
-/** Whether `s` is a non-empty token. */
-export const isToken = (s: string): boolean => {
-  if (s.length === 0) return false
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (c > 0xff || TCHAR[c] === 0) return false
-  }
-  return true
-}
-
-/** Index of the first character of `s` not allowed in a field value (or above U+00FF), or -1. */
-export const invalidFieldValueIndex = (s: string): number => {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (c > 0xff || FIELD_VALUE_CHAR[c] === 0) return i
-  }
-  return -1
-}
 
 /** The value of a HEXDIG byte (0-15), or 0xff for any other byte. */
 export const HEX_VALUE: Uint8Array = (() => {

@@ -5,7 +5,7 @@ import * as net from "node:net"
 import { afterAll, beforeAll } from "vitest"
 import { HttpClient, Transport } from "../../src/index.js"
 import * as certs from "../fixtures/certs.js"
-import { eventually, ok, proxyServer, rawServer, type RawServer } from "./servers.js"
+import { cannedServer, type CannedFunction, connectProxy, eventually, ok, startServer } from "../helpers/servers.js"
 
 const run = <A, E>(effect: Effect.Effect<A, E, HttpClient.HttpClient | Scope.Scope>, options?: HttpClient.Options) =>
   Effect.runPromise(Effect.scoped(effect).pipe(Effect.provide(HttpClient.layer(options)))) as Promise<A>
@@ -24,10 +24,13 @@ const client = HttpClient.HttpClient
 /** The one origin's pool counts; a pool with no socket and no waiter is forgotten (all zero). */
 const poolStats = (c: HttpClient.HttpClientService) => c.stats()[0] ?? { origin: "", open: 0, idle: 0, pending: 0 }
 
+/** A loopback server answering every request with `answer(head, index, socket)`. */
+const serve = (answer: CannedFunction) => startServer(cannedServer(answer))
+
 describe("HttpClient: basic exchanges", () => {
-  let server: RawServer
+  let server: Awaited<ReturnType<typeof serve>>
   beforeAll(async () => {
-    server = await rawServer((head) => {
+    server = await serve((head) => {
       const path = head.split(" ")[1]!
       if (path === "/json") return ok('{"a":1,"b":[true,null]}', "Content-Type: application/json\r\n")
       if (path === "/notjson") return ok("nope")
@@ -98,7 +101,7 @@ describe("HttpClient: basic exchanges", () => {
 
   it.live("request head: Host, Accept-Encoding, caller headers in order, Content-Length of UTF-8 bodies", () =>
     Effect.promise(async () => {
-      const before = server.heads.length
+      const before = server.heads().length
       await run(
         Effect.gen(function* () {
           const c = yield* client
@@ -108,18 +111,18 @@ describe("HttpClient: basic exchanges", () => {
           yield* r2.drain
         })
       )
-      const [post, put] = server.heads.slice(before)
+      const [post, put] = server.heads().slice(before)
       expect(post).toBe(
         `POST /p?q=1 HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nAccept-Encoding: identity\r\nContent-Length: 6\r\nX-One: 1\r\nx-two: 2\r\n\r\n`
       )
-      expect(server.bodies[before]).toBe(Buffer.from("héllo").toString("latin1"))
+      expect(server.bodies()[before]).toBe(Buffer.from("héllo").toString("latin1"))
       expect(put).toContain("Transfer-Encoding: chunked\r\n")
-      expect(server.bodies[before + 1]).toBe("2\r\nab\r\n1\r\nc\r\n0\r\n\r\n")
+      expect(server.bodies()[before + 1]).toBe("2\r\nab\r\n1\r\nc\r\n0\r\n\r\n")
     }))
 
   it.live("invalid input is refused before anything is sent", () =>
     Effect.promise(async () => {
-      const before = server.heads.length
+      const before = server.heads().length
       const cases: Array<[HttpClient.ClientRequest, string]> = [
         [{ url: "ftp://127.0.0.1/" }, "InvalidURL"],
         [{ url: "not a url" }, "InvalidURL"],
@@ -131,14 +134,14 @@ describe("HttpClient: basic exchanges", () => {
         const exit = await runExit(Effect.flatMap(client, (c) => c.request(req)))
         expect(failureOf(exit)._tag).toBe(tag)
       }
-      expect(server.heads.length).toBe(before)
+      expect(server.heads().length).toBe(before)
     }))
 })
 
 describe("HttpClient: pooling", () => {
   it.live("many fibers over few connections: no more sockets than allowed, every answer right", () =>
     Effect.promise(async () => {
-      const server = await rawServer((head) => ({ write: ok(head.split(" ")[1]!), delayMs: 2 }))
+      const server = await serve((head) => ({ reply: ok(head.split(" ")[1]!), delayMs: 2 }))
       try {
         const answers = await run(
           Effect.gen(function* () {
@@ -152,7 +155,7 @@ describe("HttpClient: pooling", () => {
           { maxConnectionsPerOrigin: 4 }
         )
         expect(answers).toEqual(Array.from({ length: 60 }, (_, i) => `/r${i}`))
-        expect(server.accepted()).toBe(4)
+        expect(server.connections()).toBe(4)
       } finally {
         await server.close()
       }
@@ -160,7 +163,7 @@ describe("HttpClient: pooling", () => {
 
   it.live("maxPending: one request more than the queue holds fails with PoolExhausted", () =>
     Effect.promise(async () => {
-      const server = await rawServer(() => ({ write: ok("slow"), delayMs: 100 }))
+      const server = await serve(() => ({ reply: ok("slow"), delayMs: 100 }))
       try {
         const exits = await run(
           Effect.gen(function* () {
@@ -184,7 +187,7 @@ describe("HttpClient: pooling", () => {
 
   it.live("a body not read before the scope closes closes its socket; a read one goes back", () =>
     Effect.promise(async () => {
-      const server = await rawServer(() => ok("x".repeat(10)))
+      const server = await serve(() => ok("x".repeat(10)))
       try {
         await run(
           Effect.gen(function* () {
@@ -195,8 +198,8 @@ describe("HttpClient: pooling", () => {
             expect(c.stats()[0]).toMatchObject({ open: 1, idle: 1 })
           })
         )
-        expect(await eventually(() => server.open() === 0)).toBe(true)
-        expect(server.accepted()).toBe(2)
+        await Effect.runPromise(eventually(() => server.openConnections() === 0, "server sockets closed"))
+        expect(server.connections()).toBe(2)
       } finally {
         await server.close()
       }
@@ -204,7 +207,7 @@ describe("HttpClient: pooling", () => {
 
   it.live("Connection: close and HTTP/1.0 answers are not reused", () =>
     Effect.promise(async () => {
-      const server = await rawServer((_, i) =>
+      const server = await serve((_, i) =>
         i % 2 === 0 ? "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\na" : "HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\nb"
       )
       try {
@@ -218,7 +221,7 @@ describe("HttpClient: pooling", () => {
             }
           })
         )
-        expect(server.accepted()).toBe(4)
+        expect(server.connections()).toBe(4)
       } finally {
         await server.close()
       }
@@ -226,7 +229,7 @@ describe("HttpClient: pooling", () => {
 
   it.live("maxRequestsPerConnection retires a socket after that many exchanges", () =>
     Effect.promise(async () => {
-      const server = await rawServer(() => ok("k"))
+      const server = await serve(() => ok("k"))
       try {
         await run(
           Effect.gen(function* () {
@@ -235,7 +238,7 @@ describe("HttpClient: pooling", () => {
           }),
           { maxRequestsPerConnection: 2 }
         )
-        expect(server.accepted()).toBe(3)
+        expect(server.connections()).toBe(3)
       } finally {
         await server.close()
       }
@@ -243,7 +246,7 @@ describe("HttpClient: pooling", () => {
 
   it.live("maxIdleTime and the server's Keep-Alive timeout retire idle sockets", () =>
     Effect.promise(async () => {
-      const server = await rawServer((head) =>
+      const server = await serve((head) =>
         head.includes("/hint") ? ok("h", "Keep-Alive: timeout=1\r\n") : ok("i")
       )
       try {
@@ -260,7 +263,7 @@ describe("HttpClient: pooling", () => {
           }),
           { maxIdleTime: "100 millis" }
         )
-        expect(server.accepted()).toBe(3)
+        expect(server.connections()).toBe(3)
       } finally {
         await server.close()
       }
@@ -269,7 +272,7 @@ describe("HttpClient: pooling", () => {
   it.live("an idle socket that received bytes is discarded, never read as a response", () =>
     Effect.promise(async () => {
       // The first answer is followed by a stray response: the socket is poisoned.
-      const server = await rawServer((_, i) => (i === 0 ? ok("first") + ok("STRAY") : ok("second")))
+      const server = await serve((_, i) => (i === 0 ? ok("first") + ok("STRAY") : ok("second")))
       try {
         const texts = await run(
           Effect.gen(function* () {
@@ -281,7 +284,7 @@ describe("HttpClient: pooling", () => {
           })
         )
         expect(texts).toEqual(["first", "second"])
-        expect(server.accepted()).toBe(2)
+        expect(server.connections()).toBe(2)
       } finally {
         await server.close()
       }
@@ -292,7 +295,7 @@ describe("HttpClient: stale connections", () => {
   it.live("a kept-alive socket closed by the server while idle: GET is retried once on a fresh socket", () =>
     Effect.promise(async () => {
       // Each socket answers one request and then closes without saying so (no Connection: close).
-      const server = await rawServer((_, i, socket) => {
+      const server = await serve((_, i, socket) => {
         setTimeout(() => socket.destroy(), 20)
         return ok(`n${i}`)
       })
@@ -315,9 +318,9 @@ describe("HttpClient: stale connections", () => {
   it.live("the socket dies as the request is written: GET retried, POST fails flagged reusedConnection", () =>
     Effect.promise(async () => {
       // Second request on a socket: the server closes instead of answering.
-      const server = await rawServer((_, _i, socket) => {
+      const server = await serve((_, _i, socket) => {
         const n = ((socket as any).served = ((socket as any).served ?? 0) + 1)
-        return n === 1 ? ok("first") : { destroy: true }
+        return n === 1 ? ok("first") : { close: true }
       })
       try {
         const get = await run(
@@ -347,11 +350,11 @@ describe("HttpClient: stale connections", () => {
 describe("HttpClient: timeouts", () => {
   it.live("headersTimeout fires with phase headers", () =>
     Effect.promise(async () => {
-      const server = await rawServer(() => ({ stall: true }))
+      const server = await serve(() => ({}))
       try {
         const exit = await runExit(Effect.flatMap(client, (c) => c.get(`${server.url}/`)), { headersTimeout: "150 millis" })
         expect(failureOf(exit)).toMatchObject({ _tag: "TimeoutError", phase: "headers", timeoutMs: 150 })
-        expect(await eventually(() => server.open() === 0)).toBe(true)
+        await Effect.runPromise(eventually(() => server.openConnections() === 0, "server sockets closed"))
       } finally {
         await server.close()
       }
@@ -359,13 +362,13 @@ describe("HttpClient: timeouts", () => {
 
   it.live("bodyTimeout fires with phase body", () =>
     Effect.promise(async () => {
-      const server = await rawServer(() => ({ write: "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc" }))
+      const server = await serve(() => ({ reply: "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc" }))
       try {
         const exit = await runExit(Effect.flatMap(Effect.flatMap(client, (c) => c.get(`${server.url}/`)), (r) => r.bytes), {
           bodyTimeout: "150 millis"
         })
         expect(failureOf(exit)).toMatchObject({ _tag: "TimeoutError", phase: "body" })
-        expect(await eventually(() => server.open() === 0)).toBe(true)
+        await Effect.runPromise(eventually(() => server.openConnections() === 0, "server sockets closed"))
       } finally {
         await server.close()
       }
@@ -374,7 +377,7 @@ describe("HttpClient: timeouts", () => {
   it.live("timeout bounds the whole exchange with phase total", () =>
     Effect.promise(async () => {
       // Bytes trickle in: no body timeout fires, the total one does.
-      const server = await rawServer((_, _i, socket) => {
+      const server = await serve((_, _i, socket) => {
         let n = 0
         const t = setInterval(() => {
           if (socket.destroyed || n++ > 50) return clearInterval(t)
@@ -418,8 +421,8 @@ describe("HttpClient: timeouts", () => {
 
   it.live("interrupting a fiber mid-body closes the socket and frees the slot", () =>
     Effect.promise(async () => {
-      const server = await rawServer((head) =>
-        head.includes("/slow") ? { write: "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab" } : ok("fine")
+      const server = await serve((head) =>
+        head.includes("/slow") ? { reply: "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab" } : ok("fine")
       )
       try {
         const after = await run(
@@ -434,7 +437,7 @@ describe("HttpClient: timeouts", () => {
           { maxConnectionsPerOrigin: 1 }
         )
         expect(after).toBe("fine")
-        expect(server.accepted()).toBe(2)
+        expect(server.connections()).toBe(2)
       } finally {
         await server.close()
       }
@@ -443,7 +446,7 @@ describe("HttpClient: timeouts", () => {
   it.live("retryPolicy retries retryable failures of idempotent requests", () =>
     Effect.promise(async () => {
       let attempts = 0
-      const server = await rawServer(() => (++attempts < 3 ? { destroy: true } : ok("third time")))
+      const server = await serve(() => (++attempts < 3 ? { close: true } : ok("third time")))
       try {
         const text = await run(
           Effect.flatMap(client, (c) =>
@@ -461,7 +464,7 @@ describe("HttpClient: timeouts", () => {
 describe("HttpClient: redirects", () => {
   it.live("follows 301/302/303/307/308 as configured, 303 turns into GET", () =>
     Effect.promise(async () => {
-      const server = await rawServer((head) => {
+      const server = await serve((head) => {
         const path = head.split(" ")[1]!
         const method = head.split(" ")[0]!
         const loc = (s: number, to: string) => `HTTP/1.1 ${s} Moved\r\nLocation: ${to}\r\nContent-Length: 3\r\n\r\nbye`
@@ -497,8 +500,8 @@ describe("HttpClient: redirects", () => {
 
   it.live("Authorization and Cookie are dropped across origins, kept on the same origin", () =>
     Effect.promise(async () => {
-      const target = await rawServer((head) => ok(head))
-      const origin = await rawServer((head) =>
+      const target = await serve((head) => ok(head))
+      const origin = await serve((head) =>
         head.startsWith("GET /same")
           ? `HTTP/1.1 302 Found\r\nLocation: /echo\r\nContent-Length: 0\r\n\r\n`
           : head.startsWith("GET /echo")
@@ -529,15 +532,15 @@ describe("HttpClient: redirects", () => {
 describe("HttpClient: proxies", () => {
   it.live("http URLs go to the proxy in absolute-form with Proxy-Authorization", () =>
     Effect.promise(async () => {
-      const origin = await rawServer((head) => ok(head.split("\r\n")[0]!))
-      const proxy = await proxyServer("Basic dXNlcjpwYXNz")
+      const origin = await serve((head) => ok(head.split("\r\n")[0]!))
+      const proxy = await startServer(connectProxy({ authorization: "Basic dXNlcjpwYXNz" }))
       try {
         const text = await run(Effect.flatMap(Effect.flatMap(client, (c) => c.get(`${origin.url}/via?x=1`)), (r) => r.text), {
           proxy: `http://user:pass@127.0.0.1:${proxy.port}`
         })
         expect(text).toBe(`GET ${origin.url}/via?x=1 HTTP/1.1`)
-        expect(proxy.requests[0]).toContain("Proxy-Authorization: Basic dXNlcjpwYXNz\r\n")
-        expect(proxy.requests[0]).toContain(`Host: 127.0.0.1:${origin.port}\r\n`)
+        expect(proxy.requests()[0]!.head).toContain("Proxy-Authorization: Basic dXNlcjpwYXNz\r\n")
+        expect(proxy.requests()[0]!.head).toContain(`Host: 127.0.0.1:${origin.port}\r\n`)
       } finally {
         await origin.close()
         await proxy.close()
@@ -552,15 +555,15 @@ describe("HttpClient: proxies", () => {
       })
       await new Promise<void>((r) => server.listen(0, "127.0.0.1", r))
       const port = (server.address() as net.AddressInfo).port
-      const proxy = await proxyServer("Basic dXNlcjpwYXNz")
+      const proxy = await startServer(connectProxy({ authorization: "Basic dXNlcjpwYXNz" }))
       try {
         const text = await run(Effect.flatMap(Effect.flatMap(client, (c) => c.get(`https://localhost:${port}/`)), (r) => r.text), {
           proxy: `http://user:pass@127.0.0.1:${proxy.port}`,
           tls: { ca: certs.ca }
         })
         expect(text).toBe("secret over tunnel")
-        expect(proxy.requests[0]).toMatch(new RegExp(`^CONNECT localhost:${port} HTTP/1.1\r\n`))
-        expect(proxy.requests[0]).toContain("Proxy-Authorization: Basic dXNlcjpwYXNz\r\n")
+        expect(proxy.requests()[0]!.head).toMatch(new RegExp(`^CONNECT localhost:${port} HTTP/1.1\r\n`))
+        expect(proxy.requests()[0]!.head).toContain("Proxy-Authorization: Basic dXNlcjpwYXNz\r\n")
         const denied = await runExit(Effect.flatMap(client, (c) => c.get(`https://localhost:${port}/`)), {
           proxy: `http://user:wrong@127.0.0.1:${proxy.port}`,
           tls: { ca: certs.ca }
@@ -574,8 +577,8 @@ describe("HttpClient: proxies", () => {
 
   it.live("proxyFromEnv reads HTTP_PROXY and NO_PROXY through Config", () =>
     Effect.promise(async () => {
-      const origin = await rawServer((head) => ok(head.split("\r\n")[0]!))
-      const proxy = await proxyServer()
+      const origin = await serve((head) => ok(head.split("\r\n")[0]!))
+      const proxy = await startServer(connectProxy())
       try {
         const provider = (noProxy: string) =>
           ConfigProvider.fromMap(new Map([["HTTP_PROXY", proxy.url], ["NO_PROXY", noProxy]]))
@@ -671,12 +674,12 @@ describe("HttpClient: pipelining", () => {
     Effect.promise(async () => {
       // A request that arrives while the answer to the previous one is still pending was pipelined.
       let pipelined = 0
-      const server = await rawServer((head, _i, socket) => {
+      const server = await serve((head, _i, socket) => {
         const s = socket as any
         const now = Date.now()
         if (s.answerAt !== undefined && s.answerAt > now) pipelined++
         s.answerAt = now + 20
-        return { write: ok(head.split(" ")[1]!), delayMs: 20 }
+        return { reply: ok(head.split(" ")[1]!), delayMs: 20 }
       })
       try {
         const answers = await run(
@@ -691,7 +694,7 @@ describe("HttpClient: pipelining", () => {
           { maxConnectionsPerOrigin: 2, pipelining: 4 }
         )
         expect(answers).toEqual(Array.from({ length: 24 }, (_, i) => `/p${i}`))
-        expect(server.accepted()).toBe(2)
+        expect(server.connections()).toBe(2)
         expect(pipelined).toBeGreaterThan(5)
       } finally {
         await server.close()
@@ -701,11 +704,11 @@ describe("HttpClient: pipelining", () => {
   it.live("when a pipelined connection dies, the requests queued on it are retried on a fresh one", () =>
     Effect.promise(async () => {
       // Each connection answers its first request and then closes without a word.
-      const server = await rawServer((head, _i, socket) => {
-        if ((socket as any).answered === true) return { stall: true }
+      const server = await serve((head, _i, socket) => {
+        if ((socket as any).answered === true) return {}
         ;(socket as any).answered = true
         setTimeout(() => socket.destroy(), 30)
-        return { write: ok(head.split(" ")[1]!), delayMs: 10 }
+        return { reply: ok(head.split(" ")[1]!), delayMs: 10 }
       })
       try {
         const answers = await run(
@@ -720,7 +723,7 @@ describe("HttpClient: pipelining", () => {
           { maxConnectionsPerOrigin: 1, pipelining: 4 }
         )
         expect(answers).toEqual(["/q0", "/q1", "/q2", "/q3"])
-        expect(server.accepted()).toBe(4)
+        expect(server.connections()).toBe(4)
       } finally {
         await server.close()
       }
@@ -728,7 +731,7 @@ describe("HttpClient: pipelining", () => {
 
   it.live("non-idempotent requests are never pipelined", () =>
     Effect.promise(async () => {
-      const server = await rawServer((head) => ({ write: ok(head.split(" ")[0]!), delayMs: 20 }))
+      const server = await serve((head) => ({ reply: ok(head.split(" ")[0]!), delayMs: 20 }))
       try {
         const answers = await run(
           Effect.gen(function* () {
@@ -742,7 +745,7 @@ describe("HttpClient: pipelining", () => {
           { maxConnectionsPerOrigin: 3, pipelining: 4 }
         )
         expect(answers).toEqual(["POST", "POST", "POST"])
-        expect(server.accepted()).toBe(3)
+        expect(server.connections()).toBe(3)
       } finally {
         await server.close()
       }
@@ -797,7 +800,7 @@ describe("HttpConnection: blockSize", () => {
 describe("HttpClient: interruptions while queued", () => {
   it.live("waiters interrupted at any moment never leak a slot or a socket", () =>
     Effect.promise(async () => {
-      const server = await rawServer(() => ({ write: ok("x"), delayMs: 3 }))
+      const server = await serve(() => ({ reply: ok("x"), delayMs: 3 }))
       try {
         const after = await run(
           Effect.gen(function* () {

@@ -3,6 +3,7 @@ import { Effect, Fiber, TestClock } from "effect"
 import * as Transport from "../../src/Transport.js"
 import { RequestFramer, bodyFraming } from "../../src/transport/mockFraming.js"
 import type { Socket } from "../../src/transport/types.js"
+import { ok } from "../helpers/servers.js"
 
 const text = (b: Uint8Array | undefined) => (b === undefined ? undefined : Buffer.from(b).toString("latin1"))
 
@@ -22,7 +23,6 @@ const readAll = (socket: Socket) =>
   })
 
 const GET = (path: string) => `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`
-const OK = (body: string) => `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`
 
 describe("mockFraming", () => {
   const all = (framer: RequestFramer, parts: ReadonlyArray<string>) =>
@@ -68,13 +68,13 @@ describe("Transport.layerMock", () => {
       const peer = yield* Transport.MockPeer
       const a = yield* connect()
       yield* a.write(GET("/one"))
-      expect(text(yield* a.read())).toBe(OK("1"))
+      expect(text(yield* a.read())).toBe(ok("1"))
       const b = yield* connect({ host: "example.test", port: 8080 })
       yield* b.write("POST /two HTTP/1.1\r\nContent-Length: 3\r\n\r\n")
       expect(b.hasPendingInput()).toBe(false) // body not complete yet
       yield* b.write(new Uint8Array([0x61, 0x62, 0x63]))
       expect(b.hasPendingInput()).toBe(true)
-      expect(text(yield* b.read())).toBe(OK("POST /two HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc".length.toString()))
+      expect(text(yield* b.read())).toBe(ok("POST /two HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc".length.toString()))
       // last reply: the connection closes after it
       yield* a.write(GET("/three"))
       expect(yield* readAll(a)).toEqual(["HTTP/1.1 200 OK\r\n\r\nclose-delimited"])
@@ -93,8 +93,8 @@ describe("Transport.layerMock", () => {
       Effect.scoped,
       Effect.provide(
         Transport.layerMock([
-          OK("1"),
-          (req) => new Uint8Array(Buffer.from(OK(String(req.length)), "latin1")),
+          ok("1"),
+          (req) => new Uint8Array(Buffer.from(ok(String(req.length)), "latin1")),
           "HTTP/1.1 200 OK\r\n\r\nclose-delimited"
         ])
       )
@@ -119,7 +119,7 @@ describe("Transport.layerMock", () => {
 
   it.effect("each use of the layer starts a fresh script", () =>
     Effect.gen(function* () {
-      const layer = Transport.layerMock([OK("a")])
+      const layer = Transport.layerMock([ok("a")])
       for (let i = 0; i < 2; i++) {
         const got = yield* Effect.scoped(
           Effect.gen(function* () {
@@ -128,7 +128,7 @@ describe("Transport.layerMock", () => {
             return yield* readAll(s)
           })
         ).pipe(Effect.provide(layer))
-        expect(got).toEqual([OK("a")])
+        expect(got).toEqual([ok("a")])
       }
     }))
 
@@ -167,10 +167,10 @@ describe("Transport.layerMock", () => {
     Effect.gen(function* () {
       const s = yield* connect()
       yield* s.write(GET("/"))
-      expect(yield* readAll(s)).toEqual([OK("x")])
+      expect(yield* readAll(s)).toEqual([ok("x")])
       const t = yield* connect()
       yield* t.write(GET("/"))
-      expect(text(yield* t.read())).toBe(OK("y"))
+      expect(text(yield* t.read())).toBe(ok("y"))
       expect(t.isOpen()).toBe(true)
       const timedOut = yield* Effect.fork(Effect.flip(t.read({ ms: 1000, phase: "headers" })))
       yield* TestClock.adjust("1 second")
@@ -178,7 +178,7 @@ describe("Transport.layerMock", () => {
       expect(error._tag === "TimeoutError" && error.phase).toBe("headers")
     }).pipe(
       Effect.scoped,
-      Effect.provide(Transport.layerMock([Transport.mock.reply(OK("x"), { closeAfter: true }), OK("y")], { keepOpen: true }))
+      Effect.provide(Transport.layerMock([Transport.mock.reply(ok("x"), { closeAfter: true }), ok("y")], { keepOpen: true }))
     ))
 
   it.effect("close step: EOF before any status line", () =>
@@ -194,7 +194,7 @@ describe("Transport.layerMock", () => {
       const peer = yield* Transport.MockPeer
       expect(peer.requestsText()).toEqual([GET("/"), GET("/late")])
       expect(peer.repliesUsed()).toBe(1)
-    }).pipe(Effect.scoped, Effect.provide(Transport.layerMock([Transport.mock.close, OK("unused")]))))
+    }).pipe(Effect.scoped, Effect.provide(Transport.layerMock([Transport.mock.close, ok("unused")]))))
 
   it.effect("stall step: never answers; read timeouts fire on the clock", () =>
     Effect.gen(function* () {
@@ -211,8 +211,8 @@ describe("Transport.layerMock", () => {
       yield* s.write(GET("/again"))
       const other = yield* connect()
       yield* other.write(GET("/fresh"))
-      expect(yield* readAll(other)).toEqual([OK("next")])
-    }).pipe(Effect.scoped, Effect.provide(Transport.layerMock([Transport.mock.stall, OK("next")]))))
+      expect(yield* readAll(other)).toEqual([ok("next")])
+    }).pipe(Effect.scoped, Effect.provide(Transport.layerMock([Transport.mock.stall, ok("next")]))))
 
   it.effect("reset step: the read fails with ConnectionReset", () =>
     Effect.gen(function* () {
@@ -232,7 +232,7 @@ describe("Transport.layerMock", () => {
       expect(yield* s.read()).toBeUndefined()
       const t = yield* connect()
       yield* t.write(GET("/y"))
-      expect(yield* readAll(t)).toEqual([OK("y")])
+      expect(yield* readAll(t)).toEqual([ok("y")])
       const u = yield* connect()
       yield* u.write(GET("/z"))
       expect(yield* s.read()).toBeUndefined()
@@ -241,8 +241,8 @@ describe("Transport.layerMock", () => {
       Effect.scoped,
       Effect.provide(
         Transport.layerMock([
-          (req) => (text(req)!.startsWith("GET /x") ? Transport.mock.close : OK("?")),
-          (req) => (text(req)!.startsWith("GET /y") ? OK("y") : Transport.mock.close)
+          (req) => (text(req)!.startsWith("GET /x") ? Transport.mock.close : ok("?")),
+          (req) => (text(req)!.startsWith("GET /y") ? ok("y") : Transport.mock.close)
         ])
       )
     ))
@@ -251,8 +251,8 @@ describe("Transport.layerMock", () => {
     Effect.gen(function* () {
       const s = yield* connect()
       yield* s.write(GET("/1") + GET("/2") + "POST /3 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n\r\n")
-      expect((yield* readAll(s)).join("")).toBe(OK("1") + OK("2") + OK("3"))
-    }).pipe(Effect.scoped, Effect.provide(Transport.layerMock([OK("1"), OK("2"), OK("3")]))))
+      expect((yield* readAll(s)).join("")).toBe(ok("1") + ok("2") + ok("3"))
+    }).pipe(Effect.scoped, Effect.provide(Transport.layerMock([ok("1"), ok("2"), ok("3")]))))
 
   it.effect("onHead replies answer Expect: 100-continue before the body", () =>
     Effect.gen(function* () {
@@ -260,13 +260,13 @@ describe("Transport.layerMock", () => {
       yield* s.write("PUT /x HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n")
       expect(text(yield* s.read())).toBe("HTTP/1.1 100 Continue\r\n\r\n")
       yield* s.write("body")
-      expect(yield* readAll(s)).toEqual([OK("done")])
+      expect(yield* readAll(s)).toEqual([ok("done")])
     }).pipe(
       Effect.scoped,
       Effect.provide(
         Transport.layerMock([
           Transport.mock.reply((head) => (text(head)!.includes("Expect") ? "HTTP/1.1 100 Continue\r\n\r\n" : ""), { onHead: true }),
-          OK("done")
+          ok("done")
         ])
       )
     ))
@@ -278,16 +278,16 @@ describe("Transport.layerMock", () => {
       expect(e1._tag === "ConnectError" && e1.code).toBe("ECONNREFUSED")
       const s = yield* connect()
       yield* s.write(GET("/"))
-      expect(yield* readAll(s)).toEqual([OK("after retry")])
+      expect(yield* readAll(s)).toEqual([ok("after retry")])
       expect(peer.connectOptions().length).toBe(2)
       expect(peer.connections()).toBe(1)
-    }).pipe(Effect.scoped, Effect.provide(Transport.layerMock([OK("after retry")], { connectError: (attempt) => attempt === 1 }))))
+    }).pipe(Effect.scoped, Effect.provide(Transport.layerMock([ok("after retry")], { connectError: (attempt) => attempt === 1 }))))
 
   it.effect("connectError: true refuses every connection", () =>
     Effect.gen(function* () {
       const e = yield* Effect.flip(Effect.scoped(connect()))
       expect(e._tag).toBe("ConnectError")
-    }).pipe(Effect.provide(Transport.layerMock([OK("never")], { connectError: true }))))
+    }).pipe(Effect.provide(Transport.layerMock([ok("never")], { connectError: true }))))
 
   it.effect("startTls returns the same stream, secure; secure connects report secure", () =>
     Effect.gen(function* () {
@@ -299,10 +299,10 @@ describe("Transport.layerMock", () => {
       expect(tls.secure).toBe(true)
       expect(tls.id).toBe(plain.id)
       yield* tls.write(GET("/"))
-      expect(yield* readAll(tls)).toEqual([OK("inner")])
+      expect(yield* readAll(tls)).toEqual([ok("inner")])
       const direct = yield* connect({ secure: true })
       expect(direct.secure).toBe(true)
-    }).pipe(Effect.scoped, Effect.provide(Transport.layerMock(["HTTP/1.1 200 Connection established\r\n\r\n", OK("inner")]))))
+    }).pipe(Effect.scoped, Effect.provide(Transport.layerMock(["HTTP/1.1 200 Connection established\r\n\r\n", ok("inner")]))))
 
   it.effect("startTls on a closed socket fails with TlsError, not a defect", () =>
     Effect.gen(function* () {
@@ -310,7 +310,7 @@ describe("Transport.layerMock", () => {
       yield* plain.close
       const e = yield* Effect.flip(plain.startTls({ host: "example.test", port: 443 }))
       expect(e).toMatchObject({ _tag: "TlsError", code: "ERR_SOCKET_CLOSED" })
-    }).pipe(Effect.scoped, Effect.provide(Transport.layerMock([OK("never")]))))
+    }).pipe(Effect.scoped, Effect.provide(Transport.layerMock([ok("never")]))))
 
   it.live("delays also work in real time", () =>
     Effect.gen(function* () {

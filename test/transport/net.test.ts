@@ -4,7 +4,7 @@ import * as net from "node:net"
 import * as Transport from "../../src/Transport.js"
 import { underlying } from "../../src/transport/node.js"
 import type { Socket } from "../../src/transport/types.js"
-import { echo, eventually, freePort, hasIpv6Loopback, tcpServer, tlsServer } from "./servers.js"
+import { echo, eventually, freePort, hasIpv6Loopback, rawServer, tlsServer } from "../helpers/servers.js"
 import * as certs from "../fixtures/certs.js"
 
 const connect = (options: Transport.ConnectOptions) =>
@@ -29,7 +29,7 @@ const ipv6 = await hasIpv6Loopback()
 describe("Transport.layerNet", () => {
   it.scopedLive("echoes over 127.0.0.1", () =>
     Effect.gen(function* () {
-      const server = yield* tcpServer(echo)
+      const server = yield* rawServer(echo)
       const socket = yield* connect({ host: "127.0.0.1", port: server.port })
       expect(socket.secure).toBe(false)
       expect(socket.host).toBe("127.0.0.1")
@@ -44,7 +44,7 @@ describe("Transport.layerNet", () => {
 
   it.scopedLive.skipIf(!ipv6)("echoes over ::1, bracketed or not", () =>
     Effect.gen(function* () {
-      const server = yield* tcpServer(echo, "::1")
+      const server = yield* rawServer(echo, "::1")
       for (const host of ["::1", "[::1]"]) {
         const socket = yield* connect({ host, port: server.port })
         yield* socket.write("v6")
@@ -78,7 +78,7 @@ describe("Transport.layerNet", () => {
     Effect.scoped(
       Effect.gen(function* () {
         // Accepts TCP, never answers the ClientHello.
-        const server = yield* tcpServer((s) => s.resume())
+        const server = yield* rawServer((s) => s.resume())
         const start = Date.now()
         const error = yield* Effect.flip(Effect.scoped(connect({ host: "127.0.0.1", port: server.port, secure: true, timeout: "150 millis" })))
         expect(error._tag).toBe("TimeoutError")
@@ -87,14 +87,14 @@ describe("Transport.layerNet", () => {
           expect(error.timeoutMs).toBe(150)
         }
         expect(Date.now() - start).toBeGreaterThanOrEqual(140)
-        yield* eventually(() => server.all.length === 1 && server.open.size === 0, "server socket closed")
+        yield* eventually(() => server.connections() === 1 && server.openConnections() === 0, "server socket closed")
       })
     ))
 
   it.scopedLive("read timeout fails with the given phase; the socket stays usable", () =>
     Effect.gen(function* () {
       const accepted: Array<net.Socket> = []
-      const server = yield* tcpServer((s) => accepted.push(s))
+      const server = yield* rawServer((s) => accepted.push(s))
       const socket = yield* connect({ host: "127.0.0.1", port: server.port })
       const start = Date.now()
       const error = yield* Effect.flip(socket.read({ ms: 100, phase: "headers" }))
@@ -119,7 +119,7 @@ describe("Transport.layerNet", () => {
 
   it.scopedLive("a second read while one waits fails with a typed ConnectionReset, not a defect", () =>
     Effect.gen(function* () {
-      const server = yield* tcpServer(() => {})
+      const server = yield* rawServer(() => {})
       const socket = yield* connect({ host: "127.0.0.1", port: server.port })
       const first = yield* Effect.fork(socket.read())
       yield* Effect.sleep("20 millis")
@@ -130,7 +130,7 @@ describe("Transport.layerNet", () => {
 
   it.scopedLive("EOF reads as undefined, forever; pending input and isOpen see it", () =>
     Effect.gen(function* () {
-      const server = yield* tcpServer((s) => s.end("bye"))
+      const server = yield* rawServer((s) => s.end("bye"))
       const socket = yield* connect({ host: "127.0.0.1", port: server.port })
       yield* eventually(() => socket.hasPendingInput(), "pending input")
       expect(yield* readN(socket, 3)).toBe("bye")
@@ -142,7 +142,7 @@ describe("Transport.layerNet", () => {
 
   it.scopedLive("EOF with nothing unread is seen by hasPendingInput without a read", () =>
     Effect.gen(function* () {
-      const server = yield* tcpServer((s) => setTimeout(() => s.end(), 30))
+      const server = yield* rawServer((s) => setTimeout(() => s.end(), 30))
       const socket = yield* connect({ host: "127.0.0.1", port: server.port })
       expect(socket.hasPendingInput()).toBe(false)
       yield* eventually(() => socket.hasPendingInput(), "EOF noticed")
@@ -152,7 +152,7 @@ describe("Transport.layerNet", () => {
 
   it.scopedLive("a reset fails the read with ConnectionReset", () =>
     Effect.gen(function* () {
-      const server = yield* tcpServer((s) => setTimeout(() => s.resetAndDestroy(), 20))
+      const server = yield* rawServer((s) => setTimeout(() => s.resetAndDestroy(), 20))
       const socket = yield* connect({ host: "127.0.0.1", port: server.port })
       const error = yield* Effect.flip(socket.read({ ms: 2000, phase: "headers" }))
       expect(error._tag).toBe("ConnectionReset")
@@ -168,19 +168,19 @@ describe("Transport.layerNet", () => {
 
   it.scopedLive("close is idempotent; reads and writes after close fail with ConnectionReset", () =>
     Effect.gen(function* () {
-      const server = yield* tcpServer(echo)
+      const server = yield* rawServer(echo)
       const socket = yield* connect({ host: "127.0.0.1", port: server.port })
       yield* socket.close
       yield* socket.close
       expect(socket.isOpen()).toBe(false)
       expect((yield* Effect.flip(socket.read()))._tag).toBe("ConnectionReset")
       expect((yield* Effect.flip(socket.write("x")))._tag).toBe("ConnectionReset")
-      yield* eventually(() => server.open.size === 0, "server side closed")
+      yield* eventually(() => server.openConnections() === 0, "server side closed")
     }))
 
   it.scopedLive("a pending read fails when the socket is closed by another fiber", () =>
     Effect.gen(function* () {
-      const server = yield* tcpServer(() => {})
+      const server = yield* rawServer(() => {})
       const socket = yield* connect({ host: "127.0.0.1", port: server.port })
       const fiber = yield* Effect.fork(socket.read())
       yield* Effect.sleep("20 millis")
@@ -191,33 +191,33 @@ describe("Transport.layerNet", () => {
 
   it.scopedLive("the socket is destroyed when its scope closes: success, failure, interruption", () =>
     Effect.gen(function* () {
-      const server = yield* tcpServer((s) => s.resume())
-      const closed = () => server.open.size === 0
+      const server = yield* rawServer((s) => s.resume())
+      const closed = () => server.openConnections() === 0
       // success
       yield* Effect.scoped(connect({ host: "127.0.0.1", port: server.port }))
-      yield* eventually(() => server.all.length === 1 && closed(), "closed after success")
+      yield* eventually(() => server.connections() === 1 && closed(), "closed after success")
       // failure
       const failed = yield* Effect.exit(
         Effect.scoped(Effect.flatMap(connect({ host: "127.0.0.1", port: server.port }), () => Effect.fail("boom")))
       )
       expect(Exit.isFailure(failed)).toBe(true)
-      yield* eventually(() => server.all.length === 2 && closed(), "closed after failure")
+      yield* eventually(() => server.connections() === 2 && closed(), "closed after failure")
       // interruption while reading
       const fiber = yield* Effect.fork(
         Effect.scoped(Effect.flatMap(connect({ host: "127.0.0.1", port: server.port }), (s) => s.read()))
       )
-      yield* eventually(() => server.open.size === 1, "third connection open")
+      yield* eventually(() => server.openConnections() === 1, "third connection open")
       yield* Fiber.interrupt(fiber)
-      yield* eventually(() => server.all.length === 3 && closed(), "closed after interruption")
+      yield* eventually(() => server.connections() === 3 && closed(), "closed after interruption")
     }))
 
   it.scopedLive("interruption during connect (TLS handshake pending) destroys the socket", () =>
     Effect.gen(function* () {
-      const server = yield* tcpServer((s) => s.resume())
+      const server = yield* rawServer((s) => s.resume())
       const fiber = yield* Effect.fork(Effect.scoped(connect({ host: "127.0.0.1", port: server.port, secure: true })))
-      yield* eventually(() => server.open.size === 1, "tcp accepted")
+      yield* eventually(() => server.openConnections() === 1, "tcp accepted")
       yield* Fiber.interrupt(fiber)
-      yield* eventually(() => server.open.size === 0, "closed after interruption")
+      yield* eventually(() => server.openConnections() === 0, "closed after interruption")
     }))
 
   it.scopedLive("backpressure: a consumer that stops reading does not buffer a 64 MiB body", () =>
@@ -225,7 +225,7 @@ describe("Transport.layerNet", () => {
       const total = 64 * 1024 * 1024
       let flushed = 0
       const block = Buffer.alloc(64 * 1024, 0x61)
-      const server = yield* tcpServer((s) => {
+      const server = yield* rawServer((s) => {
         const pump = () => {
           while (flushed < total) {
             flushed += block.length
@@ -254,7 +254,7 @@ describe("Transport.layerNet", () => {
   it.scopedLive("a large write resolves once drained and all bytes arrive", () =>
     Effect.gen(function* () {
       let received = 0
-      const server = yield* tcpServer((s) => s.on("data", (d: Buffer) => (received += d.length)))
+      const server = yield* rawServer((s) => s.on("data", (d: Buffer) => (received += d.length)))
       const socket = yield* connect({ host: "127.0.0.1", port: server.port })
       const big = new Uint8Array(32 * 1024 * 1024).fill(7)
       yield* socket.write(big)
@@ -265,7 +265,7 @@ describe("Transport.layerNet", () => {
   it.scopedLive("sourceAddress binds the local address and port", () =>
     Effect.gen(function* () {
       const seen: Array<{ address: string | undefined; port: number | undefined }> = []
-      const server = yield* tcpServer((s) => seen.push({ address: s.remoteAddress, port: s.remotePort }))
+      const server = yield* rawServer((s) => seen.push({ address: s.remoteAddress, port: s.remotePort }))
       const localPort = yield* Effect.promise(freePort)
       const socket = yield* connect({ host: "127.0.0.1", port: server.port, sourceAddress: { host: "127.0.0.1", port: localPort } })
       yield* eventually(() => seen.length === 1, "accepted")
@@ -278,7 +278,7 @@ describe("Transport.layerNet", () => {
 
   it.scopedLive("setNoDelay and keep-alive are applied; secure:false on layerTls is plain TCP", () =>
     Effect.gen(function* () {
-      const server = yield* tcpServer(echo)
+      const server = yield* rawServer(echo)
       const socket = yield* Effect.flatMap(Transport.Transport, (t) => t.connect({ host: "127.0.0.1", port: server.port, secure: false })).pipe(
         Effect.provide(Transport.layerTls)
       )
@@ -294,6 +294,6 @@ describe("Transport.layerNet", () => {
         Effect.scoped(connect({ host: "localhost", port: server.port, secure: true, timeout: Duration.millis(100), tls: { ca: certs.ca } }))
       )
       expect(error._tag === "TimeoutError" && error.phase).toBe("connect")
-      yield* eventually(() => server.tcp.size === 0, "raw socket closed")
+      yield* eventually(() => server.openConnections() === 0, "raw socket closed")
     }))
 })

@@ -7,7 +7,7 @@ import * as Transport from "../../src/Transport.js"
 import { underlying } from "../../src/transport/node.js"
 import type { Socket } from "../../src/transport/types.js"
 import * as certs from "../fixtures/certs.js"
-import { echo, eventually, hasIpv6Loopback, tcpServer, tlsServer } from "./servers.js"
+import { echo, eventually, hasIpv6Loopback, rawServer, tlsServer } from "../helpers/servers.js"
 
 const connectWith = (layer: Layer.Layer<Transport.Transport>, options: Transport.ConnectOptions) =>
   Effect.flatMap(Transport.Transport, (t) => t.connect(options)).pipe(Effect.provide(layer))
@@ -119,7 +119,7 @@ describe("Transport TLS", () => {
           Effect.scoped(connectWith(Transport.layerTlsWith({ ca: certs.ca }), { host: "localhost", port: server.port }))
         )
         expect(error._tag === "TlsError" && error.code).toBe("ERR_TLS_CERT_ALTNAME_INVALID")
-        yield* eventually(() => server.tcp.size === 0, "server side closed")
+        yield* eventually(() => server.openConnections() === 0, "server side closed")
       })
     ))
 
@@ -197,7 +197,7 @@ describe("Transport TLS", () => {
   it.live("a plain server on a TLS connect fails with TlsError", () =>
     Effect.scoped(
       Effect.gen(function* () {
-        const server = yield* tcpServer((s) => s.end("HTTP/1.1 400 Bad Request\r\n\r\n"))
+        const server = yield* rawServer((s) => s.end("HTTP/1.1 400 Bad Request\r\n\r\n"))
         const error = yield* Effect.flip(Effect.scoped(connectWith(Transport.layerTls, { host: "127.0.0.1", port: server.port })))
         expect(error._tag).toBe("TlsError")
       })
@@ -209,7 +209,7 @@ describe("Transport TLS", () => {
       const target = yield* tlsServer(serverOptions, seenBy(seen))
       const upstreams: Array<net.Socket> = []
       // A tiny CONNECT-like relay: answers the first line, then pipes bytes both ways.
-      const relay = yield* tcpServer((client) => {
+      const relay = yield* rawServer((client) => {
         client.once("data", () => {
           const up = net.connect(target.port, "127.0.0.1", () => {
             client.write("HTTP/1.1 200 Connection established\r\n\r\n")
@@ -233,14 +233,14 @@ describe("Transport TLS", () => {
       expect(seen[0]).toEqual({ servername: "localhost", alpn: "http/1.1", authorized: false })
       expect(plain.isOpen()).toBe(false) // handed over to the TLS socket
       yield* secure.close
-      yield* eventually(() => relay.open.size === 0 && target.open.size === 0, "both ends closed")
+      yield* eventually(() => relay.openConnections() === 0 && target.openConnections() === 0, "both ends closed")
     }))
 
   it.live("startTls verification failure is a TlsError and closes the socket", () =>
     Effect.scoped(
       Effect.gen(function* () {
         const target = yield* tlsServer({ key: certs.wrongHostKey, cert: certs.wrongHostCert }, echo)
-        const relay = yield* tcpServer((client) => {
+        const relay = yield* rawServer((client) => {
           const up = net.connect(target.port, "127.0.0.1")
           client.pipe(up)
           up.pipe(client)
@@ -255,7 +255,7 @@ describe("Transport TLS", () => {
           })
         )
         expect(error._tag === "TlsError" && error.code).toBe("ERR_TLS_CERT_ALTNAME_INVALID")
-        yield* eventually(() => relay.open.size === 0, "relay side closed")
+        yield* eventually(() => relay.openConnections() === 0, "relay side closed")
       })
     ))
 })
