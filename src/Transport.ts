@@ -17,7 +17,8 @@
  * ```
  * @since 0.1.0
  */
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Either, Layer } from "effect"
+import type { InvalidTlsOptions } from "./Http1Error.js"
 import {
   close as mockClose,
   makeMock,
@@ -28,6 +29,7 @@ import {
 } from "./transport/mock.js"
 import type { MockOptions, MockReplyInput } from "./transport/mock.js"
 import { makeNodeTransport } from "./transport/node.js"
+import { honouredTlsKeys, refusedTlsKeys, validateTlsOptions } from "./transport/tlsOptions.js"
 import type { TlsOptions, TransportService } from "./transport/types.js"
 
 export type { ConnectOptions, ReadTimeout, Socket, TlsOptions, TransportService } from "./transport/types.js"
@@ -75,16 +77,40 @@ export const layerNet: Layer.Layer<Transport> = Layer.succeed(Transport, makeNod
  * connect with `secure: false` opens plain TCP). Certificate chain and hostname are verified unless
  * `rejectUnauthorized: false`; SNI is the host unless it is an IP literal; ALPN offers `http/1.1`.
  *
+ * The options are checked by {@link validateTlsOptions} when this is called (a snapshot is taken):
+ * a refused or unknown key, or a bad value, makes the layer fail to build with `InvalidTlsOptions`
+ * (its error channel), so no connect is ever attempted with them. A connect's own `tls` options
+ * are checked the same way when it runs.
+ *
  * @example
  * ```ts
  * import { readFileSync } from "node:fs"
  *
  * program.pipe(Effect.provide(Transport.layerTlsWith({ ca: readFileSync("ca.pem"), minVersion: "TLSv1.3" })))
+ * // Effect<A, E | InvalidTlsOptions, R>
  * ```
  * @since 0.1.0
  */
-export const layerTlsWith = (options: TlsOptions): Layer.Layer<Transport> =>
-  Layer.succeed(Transport, makeNodeTransport({ secureByDefault: true, tls: options }))
+export const layerTlsWith = (options: TlsOptions): Layer.Layer<Transport, InvalidTlsOptions> => {
+  const checked = validateTlsOptions(options)
+  return Either.isLeft(checked)
+    ? Layer.fail(checked.left)
+    : Layer.succeed(Transport, makeNodeTransport({ secureByDefault: true, tls: checked.right }))
+}
+
+/**
+ * Checks TLS options: every key must be one of {@link TlsOptions} with a value of the right
+ * shape, else `InvalidTlsOptions` names the key and the reason (see `honouredTlsKeys` and
+ * `refusedTlsKeys`). Returns the options to use (only the honoured keys that are set). An
+ * `Either`, which is also an `Effect`.
+ *
+ * @example
+ * ```ts
+ * const tls = yield* Transport.validateTlsOptions(options) // fails with InvalidTlsOptions
+ * ```
+ * @since 0.1.0
+ */
+export { honouredTlsKeys, refusedTlsKeys, validateTlsOptions }
 
 /**
  * TLS on `node:tls` with the default options (system CAs, full verification).
@@ -95,7 +121,7 @@ export const layerTlsWith = (options: TlsOptions): Layer.Layer<Transport> =>
  * ```
  * @since 0.1.0
  */
-export const layerTls: Layer.Layer<Transport> = layerTlsWith({})
+export const layerTls: Layer.Layer<Transport> = Layer.succeed(Transport, makeNodeTransport({ secureByDefault: true }))
 
 /**
  * What applications provide: plain TCP unless a connect asks for `secure: true` (HTTPS connections

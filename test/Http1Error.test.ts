@@ -9,6 +9,11 @@ const samples: ReadonlyArray<{ readonly error: E.Http1Error; readonly tag: strin
   { error: new E.InvalidURL({ url: "http://h/a b", reason: "whitespace" }), tag: "InvalidURL", shows: ["http://h/a b", "whitespace"] },
   { error: new E.InvalidMethod({ method: "G T" }), tag: "InvalidMethod", shows: ["G T", "token"] },
   {
+    error: new E.InvalidTlsOptions({ option: "secureProtocol", reason: "use minVersion / maxVersion" }),
+    tag: "InvalidTlsOptions",
+    shows: ["secureProtocol", "use minVersion / maxVersion", "TLS option"]
+  },
+  {
     error: new E.InvalidHeader({ side: "request", header: "X", value: "a\r\nb", reason: "control character", ...ctx }),
     tag: "InvalidHeader",
     shows: ["request", "X", "a\\r\\nb", "control character", "example.com:8080", "GET"]
@@ -56,15 +61,15 @@ const transportTags = ["ConnectError", "TimeoutError", "TlsError", "RemoteDiscon
 const improperTags = ["CannotSendRequest", "CannotSendHeader", "ResponseNotReady"]
 
 describe("Http1Error classes", () => {
-  it("cover all 23 tags of the contract, each once", () => {
+  it("cover all 24 tags of the contract, each once", () => {
     const tags = samples.map((s) => s.tag)
-    expect(new Set(tags).size).toBe(23)
+    expect(new Set(tags).size).toBe(24)
     expect(tags.sort()).toEqual(
       [
         "InvalidURL", "InvalidMethod", "InvalidHeader", "NotConnected", "CannotSendRequest", "CannotSendHeader", "ResponseNotReady",
         "ConnectError", "TimeoutError", "TlsError", "ConnectionReset", "RemoteDisconnected", "BadStatusLine", "UnknownProtocol",
         "LineTooLong", "TooManyHeaders", "TunnelError", "PoolExhausted", "TooManyRedirects", "InvalidContentLength", "InvalidChunk",
-        "UnknownTransferEncoding", "IncompleteRead"
+        "UnknownTransferEncoding", "IncompleteRead", "InvalidTlsOptions"
       ].sort()
     )
   })

@@ -9,7 +9,7 @@ import type { Socket } from "../../src/transport/types.js"
 import * as certs from "../fixtures/certs.js"
 import { echo, eventually, hasIpv6Loopback, tcpServer, tlsServer } from "./servers.js"
 
-const connectWith = (layer: Layer.Layer<Transport.Transport>, options: Transport.ConnectOptions) =>
+const connectWith = <E>(layer: Layer.Layer<Transport.Transport, E>, options: Transport.ConnectOptions) =>
   Effect.flatMap(Transport.Transport, (t) => t.connect(options)).pipe(Effect.provide(layer))
 
 const readN = (socket: Socket, n: number) =>
