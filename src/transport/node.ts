@@ -492,7 +492,11 @@ const open = (
     try {
       sock = secure ? tls.connect({ ...base, ...tlsConnectOptions(host, tlsOptions) }) : net.connect(base)
     } catch (err) {
-      return resume(Effect.fail(secure && isTlsCode(errorCode(err)) ? tlsError(options.host, port, err) : connectError(options.host, port, err)))
+      // When secure, what throws here is node:tls refusing an option (a bad PEM, passphrase or
+      // cipher list, often without a code); net's own argument errors all carry an ERR_ code.
+      const code = errorCode(err)
+      const isTls = secure && (code === undefined || isTlsCode(code) || code.startsWith("ERR_CRYPTO_"))
+      return resume(Effect.fail(isTls ? tlsError(options.host, port, err) : connectError(options.host, port, err)))
     }
     let tcpConnected = false
     let timer: NodeJS.Timeout | undefined

@@ -15,7 +15,7 @@ import * as HttpsConnection from "../../src/HttpsConnection.js"
 import { requestErrorReason } from "../../src/platform/request.js"
 import * as Transport from "../../src/Transport.js"
 import { underlying } from "../../src/transport/node.js"
-import { honouredTlsKeys, refusedTlsKeys, validateTlsOptions } from "../../src/transport/tlsOptions.js"
+import { checkTlsContext, honouredTlsKeys, refusedTlsKeys, validateTlsOptions } from "../../src/transport/tlsOptions.js"
 import type { Socket, TlsOptions } from "../../src/transport/types.js"
 import * as certs from "../fixtures/certs.js"
 import { echo, eventually, tcpServer, tlsServer } from "./servers.js"
@@ -260,6 +260,52 @@ describe("TLS options: honoured", () => {
       })
     ))
 
+  it.live("pfx and passphrase are honoured: a server requiring a client certificate accepts the PKCS#12 one", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        let authorized: boolean | undefined
+        const server = yield* tlsServer(
+          { key: certs.serverKey, cert: certs.serverCert, ca: certs.ca, requestCert: true, rejectUnauthorized: true },
+          (s) => {
+            authorized = s.authorized
+            echo(s)
+          }
+        )
+        const socket = yield* connectWith(
+          Transport.layerTlsWith({ ca: certs.ca, pfx: certs.clientPfx, passphrase: certs.clientPfxPassphrase }),
+          { host: "localhost", port: server.port }
+        )
+        yield* ping(socket)
+        expect(authorized).toBe(true)
+      })
+    ))
+
+  it.live("crl is honoured: a revoked server certificate fails with TlsError CERT_REVOKED", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const server = yield* recordingServer()
+        const revoked = yield* failure(
+          Effect.scoped(connectWith(Transport.layerTlsWith({ ca: certs.ca, crl: certs.crlServerRevoked }), { host: "localhost", port: server.port }))
+        )
+        expect(revoked._tag === "TlsError" && revoked.code).toBe("CERT_REVOKED")
+        const socket = yield* connectWith(Transport.layerTlsWith({ ca: certs.ca, crl: [certs.crlEmpty] }), { host: "localhost", port: server.port })
+        yield* ping(socket)
+      })
+    ))
+
+  it.live("sigalgs is honoured: offering only RSA-PSS to an ECDSA server fails the handshake", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const server = yield* recordingServer()
+        const error = yield* failure(
+          Effect.scoped(connectWith(Transport.layerTlsWith({ ca: certs.ca, sigalgs: "RSA-PSS+SHA256" }), { host: "localhost", port: server.port }))
+        )
+        expect(error._tag).toBe("TlsError")
+        const socket = yield* connectWith(Transport.layerTlsWith({ ca: certs.ca, sigalgs: "ECDSA+SHA256" }), { host: "localhost", port: server.port })
+        yield* ping(socket)
+      })
+    ))
+
   it.live("secureContext is honoured (its own maxVersion and CA apply)", () =>
     Effect.scoped(
       Effect.gen(function* () {
@@ -357,6 +403,30 @@ describe("TLS options: refused with InvalidTlsOptions, no connection made", () =
         )
         expectRefused(notAnObject, "tls")
         expect(server.connections()).toBe(0)
+      })
+    ))
+
+  it.live("what only OpenSSL can judge fails at layer build, naming the key; 0 connections", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const server = yield* recordingServer()
+        const cases: ReadonlyArray<readonly [TlsOptions, string]> = [
+          [{ ca: certs.ca, ciphers: "NO-SUCH-CIPHER" }, "ciphers"],
+          [{ ca: certs.ca, ecdhCurve: "no-such-curve" }, "ecdhCurve"],
+          [{ ca: certs.ca, sigalgs: "NO+SUCH" }, "sigalgs"],
+          [{ ca: certs.ca, crl: "garbage" }, "crl"],
+          [{ ca: certs.ca, cert: certs.clientCert, key: certs.serverKey }, "key"], // key does not match the certificate
+          [{ ca: certs.ca, pfx: certs.clientPfx, passphrase: "wrong" }, "pfx"]
+        ]
+        for (const [options, option] of cases) {
+          const built = yield* failure(Effect.scoped(Effect.asVoid(Transport.Transport.pipe(Effect.provide(Transport.layerTlsWith(options))))))
+          expectRefused(built, option)
+          expect((built as Http1Error.InvalidTlsOptions).reason).toContain("node:tls cannot use it")
+        }
+        expect(server.connections()).toBe(0)
+        // Good options pass the same check unchanged.
+        const good: TlsOptions = { ca: certs.ca, pfx: certs.clientPfx, passphrase: certs.clientPfxPassphrase, crl: certs.crlEmpty, ecdhCurve: "P-256" }
+        expect(Either.getOrThrow(checkTlsContext(good))).toBe(good)
       })
     ))
 
