@@ -5,6 +5,10 @@
  *
  * Keys whose value is `undefined` count as absent (as in `mergeTls`), whatever their name.
  *
+ * Two levels: {@link validateTlsOptions} (keys and value shapes; cheap, run on every secure
+ * connect and `startTls`) and {@link checkTlsContext} (node builds a secure context from them;
+ * about a millisecond, run once when a layer or client is built).
+ *
  * @example
  * ```ts
  * import { Effect, Either } from "effect"
