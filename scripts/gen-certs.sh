@@ -7,6 +7,9 @@
 #   wrong-host.pem / wrong-host-key.pem signed by the CA; SAN DNS:example.invalid only
 #   self-signed.pem / self-signed-key.pem  self-signed; SAN DNS:localhost, IP:127.0.0.1
 #   client.pem / client-key.pem         signed by the CA, extendedKeyUsage clientAuth (mTLS)
+#   client.p12                          client.pem + client-key.pem as PKCS#12, passphrase "effect-http1"
+#   crl-empty.pem                       CRL of the CA revoking nothing (valid 2000-2100)
+#   crl-server-revoked.pem              CRL of the CA revoking server.pem (valid 2000-2100)
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -73,5 +76,28 @@ extendedKeyUsage = serverAuth
 subjectAltName = DNS:localhost, IP:127.0.0.1
 CNF
 openssl req -x509 -new -key self-signed-key.pem -days "$days" -sha256 -config "$tmp/self.cnf" -out self-signed.pem
+
+# The client certificate as PKCS#12 (for the `pfx` option).
+openssl pkcs12 -export -in client.pem -inkey client-key.pem -passout pass:effect-http1 -out client.p12
+chmod 644 client.p12
+
+# CRLs of the CA (for the `crl` option), backdated so that a machine clock behind ours accepts them.
+cat > "$tmp/crl.cnf" <<CNF
+[ca]
+default_ca = test
+[test]
+database = $tmp/index.txt
+crlnumber = $tmp/crlnumber
+default_md = sha256
+CNF
+: > "$tmp/index.txt"
+echo 01 > "$tmp/crlnumber"
+crl() {
+  openssl ca -config "$tmp/crl.cnf" -gencrl -crl_lastupdate 20000101000000Z -crl_nextupdate 21000101000000Z \
+    -keyfile ca-key.pem -cert ca.pem -out "$1" 2>/dev/null
+}
+crl crl-empty.pem
+openssl ca -config "$tmp/crl.cnf" -revoke server.pem -keyfile ca-key.pem -cert ca.pem 2>/dev/null
+crl crl-server-revoked.pem
 
 echo "certificates written to $out"

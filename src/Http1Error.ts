@@ -143,6 +143,22 @@ export class RequestBodyError extends Data.TaggedError("RequestBodyError")<{
   }
 }
 
+/**
+ * TLS options we refuse, found when a layer or client is built or before a connect opens a
+ * socket: a key node:tls has but this client does not honour (`secureProtocol`, `session`,
+ * server-side options, ...), a key we do not know, or a value of the wrong shape (TLS 1.0,
+ * `minVersion` above `maxVersion`, ...). `option` names the key (`"tls"` when the options are not
+ * an object). A caller error: not retryable, not a transport error.
+ */
+export class InvalidTlsOptions extends Data.TaggedError("InvalidTlsOptions")<{
+  readonly option: string
+  readonly reason: string
+}> {
+  override get message() {
+    return `Invalid TLS option ${JSON.stringify(this.option)}: ${this.reason}`
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Improper connection state (http.client's ImproperConnectionState family)
 // ---------------------------------------------------------------------------------------------
@@ -458,6 +474,7 @@ export type Http1Error =
   | InvalidRequestFraming
   | ContentLengthMismatch
   | RequestBodyError
+  | InvalidTlsOptions
   | DecodeError
   | BodyTooLarge
   | NotConnected
@@ -488,6 +505,7 @@ const tagMap = {
   InvalidHeader: true,
   InvalidRequestFraming: true,
   ContentLengthMismatch: true,
+  InvalidTlsOptions: true,
   RequestBodyError: true,
   DecodeError: true,
   BodyTooLarge: true,
@@ -567,7 +585,8 @@ export const isImproperConnectionState = (u: unknown): u is ImproperConnectionSt
  * Whether retrying an *idempotent* request on a new connection is safe after this failure:
  * the server cannot have acted on the request, or the failure is a transient one of the network.
  * True for `RemoteDisconnected`, `ConnectError`, a connect or headers `TimeoutError`, and a reset
- * before any response byte; false for protocol violations and caller errors.
+ * before any response byte; false for protocol violations and caller errors (`InvalidTlsOptions`
+ * included: a retry would be refused the same way).
  */
 export const isRetryable = (u: unknown): boolean => {
   switch (tagOf(u)) {

@@ -14,7 +14,8 @@
  *   of these, timeouts included (Effect issue #3999), so bound it with `times` or a schedule.
  *   `TooManyRedirects` (only with `followRedirects`) is also `"Transport"`.
  * - reason `"InvalidUrl"`: `InvalidURL`.
- * - reason `"Encode"`: `InvalidMethod`, a request `InvalidHeader`, `RequestBodyError`, a failure
+ * - reason `"Encode"`: `InvalidMethod`, a request `InvalidHeader`, `RequestBodyError`,
+ *   `InvalidTlsOptions` (a caller error, so `retryTransient` does not retry it), a failure
  *   of a `Stream` / form-data body source (then `cause` is that failure), a `Raw` body that is not
  *   a string, bytes or an `ArrayBuffer`.
  * - A request aborted through its `AbortSignal` (e.g. `HttpClient.withScope` whose scope closed)

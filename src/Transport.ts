@@ -17,7 +17,8 @@
  * ```
  * @since 0.1.0
  */
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Either, Layer } from "effect"
+import type { InvalidTlsOptions } from "./Http1Error.js"
 import {
   close as mockClose,
   makeMock,
@@ -28,6 +29,7 @@ import {
 } from "./transport/mock.js"
 import type { MockOptions, MockReplyInput } from "./transport/mock.js"
 import { makeNodeTransport } from "./transport/node.js"
+import { checkTlsContext, honouredTlsKeys, refusedTlsKeys, validateTlsOptions } from "./transport/tlsOptions.js"
 import type { TlsOptions, TransportService } from "./transport/types.js"
 
 export type { ConnectOptions, ReadTimeout, Socket, TlsOptions, TransportService } from "./transport/types.js"
@@ -75,16 +77,50 @@ export const layerNet: Layer.Layer<Transport> = Layer.succeed(Transport, makeNod
  * connect with `secure: false` opens plain TCP). Certificate chain and hostname are verified unless
  * `rejectUnauthorized: false`; SNI is the host unless it is an IP literal; ALPN offers `http/1.1`.
  *
+ * The options are checked by {@link validateTlsOptions} when this is called (a snapshot is taken)
+ * and by {@link checkTlsContext} when the layer is built (node builds a secure context from them
+ * once: a cipher list matching nothing, an unreadable PEM / PKCS#12, a wrong passphrase...). A
+ * refused or unknown key or a bad value makes the layer fail to build with `InvalidTlsOptions`
+ * (its error channel), so no connect is ever attempted with them. A connect's own `tls` options
+ * are checked by `validateTlsOptions` when it runs.
+ *
  * @example
  * ```ts
  * import { readFileSync } from "node:fs"
  *
  * program.pipe(Effect.provide(Transport.layerTlsWith({ ca: readFileSync("ca.pem"), minVersion: "TLSv1.3" })))
+ * // Effect<A, E | InvalidTlsOptions, R>
  * ```
  * @since 0.1.0
  */
-export const layerTlsWith = (options: TlsOptions): Layer.Layer<Transport> =>
-  Layer.succeed(Transport, makeNodeTransport({ secureByDefault: true, tls: options }))
+export const layerTlsWith = (options: TlsOptions): Layer.Layer<Transport, InvalidTlsOptions> => {
+  const checked = validateTlsOptions(options)
+  return Either.isLeft(checked)
+    ? Layer.fail(checked.left)
+    : Layer.effect(
+      Transport,
+      Effect.map(
+        Effect.suspend(() => checkTlsContext(checked.right)),
+        (tls) => makeNodeTransport({ secureByDefault: true, tls })
+      )
+    )
+}
+
+/**
+ * `validateTlsOptions(options)`: checks TLS options; every key must be one of {@link TlsOptions}
+ * with a value of the right shape, else `InvalidTlsOptions` names the key and the reason (see
+ * `honouredTlsKeys` and `refusedTlsKeys`). Returns the options to use (only the honoured keys
+ * that are set). Cheap (no crypto). `checkTlsContext(validated)`: the deeper check, once per
+ * layer or client (node builds a secure context from them). Both return an `Either`, which is
+ * also an `Effect`.
+ *
+ * @example
+ * ```ts
+ * const tls = yield* Transport.validateTlsOptions(options).pipe(Either.flatMap(Transport.checkTlsContext))
+ * ```
+ * @since 0.1.0
+ */
+export { checkTlsContext, honouredTlsKeys, refusedTlsKeys, validateTlsOptions }
 
 /**
  * TLS on `node:tls` with the default options (system CAs, full verification).
@@ -95,7 +131,7 @@ export const layerTlsWith = (options: TlsOptions): Layer.Layer<Transport> =>
  * ```
  * @since 0.1.0
  */
-export const layerTls: Layer.Layer<Transport> = layerTlsWith({})
+export const layerTls: Layer.Layer<Transport> = Layer.succeed(Transport, makeNodeTransport({ secureByDefault: true }))
 
 /**
  * What applications provide: plain TCP unless a connect asks for `secure: true` (HTTPS connections

@@ -59,6 +59,10 @@ const sampleMap: {
     error: new E.ContentLengthMismatch({ declared: 0, actual: 36, when: "before-send", ...ctx }),
     shows: ["36 bytes", "Content-Length 0", "nothing sent", "example.com:8080"]
   },
+  InvalidTlsOptions: {
+    error: new E.InvalidTlsOptions({ option: "secureProtocol", reason: "use minVersion / maxVersion" }),
+    shows: ["secureProtocol", "use minVersion / maxVersion", "TLS option"]
+  },
   BodyTooLarge: {
     error: new E.BodyTooLarge({ limit: 1024, received: 2048, what: "maxBodySize", ...ctx }),
     shows: ["1024", "maxBodySize", "2048", "example.com:8080"]

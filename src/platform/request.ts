@@ -101,7 +101,8 @@ export const convertRequest = (
 /**
  * Which `RequestError` reason an error before the response head maps to: "InvalidUrl" for
  * `InvalidURL`; "Encode" for caller errors (`InvalidMethod`, request `InvalidHeader`,
- * `RequestBodyError`, body source failures); "Transport" for everything else.
+ * `RequestBodyError`, body source failures, `InvalidTlsOptions` — not "Transport", which
+ * `retryTransient` would retry); "Transport" for everything else.
  *
  * @example
  * ```ts
@@ -116,6 +117,7 @@ export const requestErrorReason = (error: Http1Error | BodySourceError): ClientE
     case "InvalidMethod":
     case "RequestBodyError":
     case "BodySourceError":
+    case "InvalidTlsOptions":
       return "Encode"
     case "InvalidHeader":
       return error.side === "request" ? "Encode" : "Transport"

@@ -6,9 +6,10 @@
  * `TestClock` as well as with real time.
  * @since 0.1.0
  */
-import { Clock, Context, Duration, Effect } from "effect"
-import { ConnectError, ConnectionReset, TimeoutError, TlsError } from "../Http1Error.js"
+import { Clock, Context, Duration, Effect, Either, type Scope } from "effect"
+import { ConnectError, ConnectionReset, type InvalidTlsOptions, TimeoutError, TlsError } from "../Http1Error.js"
 import { RequestFramer, toLatin1 } from "./mockFraming.js"
+import { validateTlsOptions } from "./tlsOptions.js"
 import type { ConnectOptions, ReadTimeout, Socket, TransportService } from "./types.js"
 
 // ---------------------------------------------------------------------------------------------
@@ -423,12 +424,15 @@ const socketOf = (conn: MockConnection, secure: boolean): Socket => {
     hasPendingInput: () => conn.hasPendingInput(),
     isOpen: () => conn.isOpen(),
     close: Effect.sync(() => conn.destroy()),
-    startTls: () =>
-      Effect.suspend(() =>
-        conn.closed
+    startTls: (options) =>
+      Effect.suspend((): Effect.Effect<Socket, TlsError | InvalidTlsOptions, Scope.Scope> => {
+        // Same checks as the node transport: invalid TLS options fail before the "handshake".
+        const checked = validateTlsOptions(options.tls)
+        if (Either.isLeft(checked)) return Effect.fail(checked.left)
+        return conn.closed
           ? Effect.fail(new TlsError({ host: conn.host, port: conn.port, reason: "socket closed before TLS could start", code: "ERR_SOCKET_CLOSED" }))
           : Effect.acquireRelease(Effect.succeed(socketOf(conn, true)), (s) => s.close)
-      )
+      })
   }
   return socket
 }
@@ -449,9 +453,14 @@ export const makeMock = (
   const transport: TransportService = {
     connect: (connectOptions) =>
       Effect.acquireRelease(
-        Effect.clockWith((clock) => {
+        Effect.clockWith((clock): Effect.Effect<Socket, ConnectError | InvalidTlsOptions> => {
           state.connects.push(connectOptions)
           const attempt = state.connects.length
+          if (connectOptions.secure === true) {
+            // Same checks as the node transport: invalid TLS options open no connection.
+            const checked = validateTlsOptions(connectOptions.tls)
+            if (Either.isLeft(checked)) return Effect.fail(checked.left)
+          }
           const refuse = typeof options.connectError === "function" ? options.connectError(attempt) : options.connectError === true
           if (refuse) {
             const err = new Error(`connect ECONNREFUSED ${connectOptions.host}:${connectOptions.port} (mock)`)

@@ -10,11 +10,12 @@
  * `Effect.timeout` on the hot path.
  * @since 0.1.0
  */
-import { Duration, Effect } from "effect"
+import { Duration, Effect, Either, type Scope } from "effect"
 import * as net from "node:net"
 import * as tls from "node:tls"
-import { ConnectError, ConnectionReset, TimeoutError, TlsError } from "../Http1Error.js"
+import { ConnectError, ConnectionReset, type InvalidTlsOptions, TimeoutError, TlsError } from "../Http1Error.js"
 import { millisOf } from "../internal/bytes.js"
+import { safeCheckServerIdentity, validateTlsOptions } from "./tlsOptions.js"
 import type { ConnectOptions, ReadTimeout, Socket, TlsOptions, TransportService } from "./types.js"
 
 // ---------------------------------------------------------------------------------------------
@@ -87,7 +88,25 @@ export const mergeTls = (base: TlsOptions | undefined, over: TlsOptions | undefi
 
 const DEFAULT_ALPN: ReadonlyArray<string> = ["http/1.1"]
 
-/** The node:tls options for a connection to `host` (already unbracketed). */
+type Checked = Either.Either<TlsOptions, InvalidTlsOptions>
+
+const NO_TLS: Checked = Either.right({})
+
+/**
+ * The TLS options of one connect: `over` (validated on its own, as a plain-JS caller may pass
+ * anything) merged over the transport's, the result validated again for the checks across keys
+ * (`minVersion` above `maxVersion`, `secureContext` with context options).
+ */
+const effectiveTls = (base: Checked, over: unknown): Checked => {
+  if (over === undefined) return base
+  return Either.flatMap(validateTlsOptions(over), (o) => Either.flatMap(base, (b) => validateTlsOptions(mergeTls(b, o))))
+}
+
+const acceptAll = (): undefined => undefined
+
+const copyList = <A>(v: A | ReadonlyArray<A>): A | Array<A> => (Array.isArray(v) ? [...(v as ReadonlyArray<A>)] : (v as A))
+
+/** The node:tls options for a connection to `host` (already unbracketed), from validated options. */
 const tlsConnectOptions = (host: string, opts: TlsOptions): tls.ConnectionOptions => {
   const o: tls.ConnectionOptions = {
     host,
@@ -96,13 +115,37 @@ const tlsConnectOptions = (host: string, opts: TlsOptions): tls.ConnectionOption
   }
   const servername = opts.servername ?? (net.isIP(host) === 0 ? host : undefined)
   if (servername !== undefined && servername !== "") o.servername = servername
-  if (opts.ca !== undefined) o.ca = (Array.isArray(opts.ca) ? [...opts.ca] : opts.ca) as string | Buffer | Array<string | Buffer>
-  if (opts.cert !== undefined) o.cert = opts.cert
-  if (opts.key !== undefined) o.key = opts.key
+  // Only keys that are set: node spreads these over its defaults, so an `undefined` would erase
+  // its default cipher list or hostname check.
+  if (opts.secureContext !== undefined) o.secureContext = opts.secureContext
+  if (opts.ca !== undefined) o.ca = copyList(opts.ca)
+  if (opts.cert !== undefined) o.cert = copyList(opts.cert)
+  if (opts.key !== undefined) o.key = copyList(opts.key)
   if (opts.passphrase !== undefined) o.passphrase = opts.passphrase
+  if (opts.pfx !== undefined) o.pfx = copyList(opts.pfx) as tls.ConnectionOptions["pfx"]
+  if (opts.crl !== undefined) o.crl = copyList(opts.crl)
   if (opts.minVersion !== undefined) o.minVersion = opts.minVersion
+  if (opts.maxVersion !== undefined) o.maxVersion = opts.maxVersion
   if (opts.ciphers !== undefined) o.ciphers = opts.ciphers
+  if (opts.ecdhCurve !== undefined) o.ecdhCurve = opts.ecdhCurve
+  if (opts.sigalgs !== undefined) o.sigalgs = opts.sigalgs
+  if (opts.minDHSize !== undefined) o.minDHSize = opts.minDHSize
+  if (opts.checkServerIdentity !== undefined) {
+    // With rejectUnauthorized false node calls it but ignores its verdict (and skips it when the
+    // chain fails): then `identityRejection` runs it after the handshake instead.
+    o.checkServerIdentity = opts.rejectUnauthorized === false ? acceptAll : safeCheckServerIdentity(opts.checkServerIdentity)
+  }
   return o
+}
+
+/**
+ * After `secureConnect`: the caller's `checkServerIdentity` when node did not enforce it
+ * (`rejectUnauthorized: false`); the error to fail the connect with, if it rejects.
+ */
+const identityRejection = (sock: tls.TLSSocket, host: string, opts: TlsOptions): Error | undefined => {
+  if (opts.checkServerIdentity === undefined || opts.rejectUnauthorized !== false) return undefined
+  const name = opts.servername !== undefined && opts.servername !== "" ? opts.servername : host
+  return safeCheckServerIdentity(opts.checkServerIdentity)(name, sock.getPeerCertificate(true))
 }
 
 let nextId = 1
@@ -151,7 +194,9 @@ class NodeSocket implements Socket {
     readonly sock: net.Socket,
     readonly host: string,
     readonly port: number,
-    readonly secure: boolean
+    readonly secure: boolean,
+    /** The transport's TLS options, under a later `startTls`'s own. */
+    private readonly baseTls: Checked = NO_TLS
   ) {
     sock.on("readable", this.onReadable)
     sock.on("end", this.onEnd)
@@ -398,11 +443,14 @@ class NodeSocket implements Socket {
     readonly port: number
     readonly tls?: TlsOptions | undefined
     readonly timeout?: Duration.DurationInput | undefined
-  }) =>
-    Effect.acquireRelease(
-      Effect.interruptible(upgrade(this, options.host, options.port, options.tls ?? {}, millisOf(options.timeout))),
+  }): Effect.Effect<Socket, TlsError | TimeoutError | InvalidTlsOptions, Scope.Scope> => {
+    const checked = effectiveTls(this.baseTls, options.tls)
+    if (Either.isLeft(checked)) return Effect.fail(checked.left)
+    return Effect.acquireRelease(
+      Effect.interruptible(upgrade(this, options.host, options.port, checked.right, millisOf(options.timeout), this.baseTls)),
       (s) => s.close
     )
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -425,7 +473,8 @@ const timeoutError = (host: string, port: number, ms: number) =>
 const open = (
   options: ConnectOptions,
   secure: boolean,
-  tlsOptions: TlsOptions
+  tlsOptions: TlsOptions,
+  baseTls: Checked
 ): Effect.Effect<NodeSocket, ConnectError | TimeoutError | TlsError> =>
   Effect.async((resume) => {
     const host = stripBrackets(options.host)
@@ -443,7 +492,11 @@ const open = (
     try {
       sock = secure ? tls.connect({ ...base, ...tlsConnectOptions(host, tlsOptions) }) : net.connect(base)
     } catch (err) {
-      return resume(Effect.fail(secure && isTlsCode(errorCode(err)) ? tlsError(options.host, port, err) : connectError(options.host, port, err)))
+      // When secure, what throws here is node:tls refusing an option (a bad PEM, passphrase or
+      // cipher list, often without a code); net's own argument errors all carry an ERR_ code.
+      const code = errorCode(err)
+      const isTls = secure && (code === undefined || isTlsCode(code) || code.startsWith("ERR_CRYPTO_"))
+      return resume(Effect.fail(isTls ? tlsError(options.host, port, err) : connectError(options.host, port, err)))
     }
     let tcpConnected = false
     let timer: NodeJS.Timeout | undefined
@@ -463,13 +516,17 @@ const open = (
       cleanup()
       sock.setNoDelay(true)
       sock.setKeepAlive(true, 60_000)
-      resume(Effect.succeed(new NodeSocket(sock, options.host, port, secure)))
+      resume(Effect.succeed(new NodeSocket(sock, options.host, port, secure, baseTls)))
     }
     const onConnect = () => {
       tcpConnected = true
       if (!secure) done()
     }
-    const onSecure = () => done()
+    const onSecure = () => {
+      const rejected = identityRejection(sock as tls.TLSSocket, host, tlsOptions)
+      if (rejected !== undefined) fail(tlsError(options.host, port, rejected))
+      else done()
+    }
     const onError = (err: Error) => {
       const code = errorCode(err)
       fail(secure && (tcpConnected || isTlsCode(code)) ? tlsError(options.host, port, err) : connectError(options.host, port, err))
@@ -496,7 +553,8 @@ const upgrade = (
   hostInput: string,
   port: number,
   tlsOptions: TlsOptions,
-  timeoutMs: number | undefined
+  timeoutMs: number | undefined,
+  baseTls: Checked
 ): Effect.Effect<NodeSocket, TlsError | TimeoutError> =>
   Effect.async((resume) => {
     const host = stripBrackets(hostInput)
@@ -527,8 +585,10 @@ const upgrade = (
       resume(Effect.fail(e))
     }
     const onSecure = () => {
+      const rejected = identityRejection(sock, host, tlsOptions)
+      if (rejected !== undefined) return fail(tlsError(hostInput, port, rejected))
       cleanup()
-      const wrapped = new NodeSocket(sock, hostInput, port, true)
+      const wrapped = new NodeSocket(sock, hostInput, port, true, baseTls)
       wrapped.own(plain)
       plain.own(wrapped)
       plain.sock.once("close", () => wrapped.destroy())
@@ -566,17 +626,24 @@ export interface NodeTransportConfig {
 
 /**
  * The node:net / node:tls transport. Every instance honours `secure` when given; `secureByDefault`
- * only decides when it is absent. Per-connect `tls` options merge over the configured ones.
+ * only decides when it is absent. Per-connect `tls` options (and a `startTls`'s) merge over the
+ * configured ones. The configured options are validated once here; a secure connect (or a
+ * `startTls`) whose options are invalid fails with `InvalidTlsOptions` before opening anything.
  * @example
  * ```ts
  * Layer.succeed(Transport, makeNodeTransport({ secureByDefault: false }))
  * ```
  * @since 0.1.0
  */
-export const makeNodeTransport = (config: NodeTransportConfig): TransportService => ({
-  connect: (options) => {
-    const secure = options.secure ?? config.secureByDefault
-    const tlsOptions = secure ? mergeTls(config.tls, options.tls) : {}
-    return Effect.acquireRelease(Effect.interruptible(open(options, secure, tlsOptions)), (s) => s.close)
+export const makeNodeTransport = (config: NodeTransportConfig): TransportService => {
+  const base = config.tls === undefined ? NO_TLS : validateTlsOptions(config.tls)
+  return {
+    connect: (options) => {
+      const secure = options.secure ?? config.secureByDefault
+      if (!secure) return Effect.acquireRelease(Effect.interruptible(open(options, false, {}, base)), (s) => s.close)
+      const checked = effectiveTls(base, options.tls)
+      if (Either.isLeft(checked)) return Effect.fail(checked.left)
+      return Effect.acquireRelease(Effect.interruptible(open(options, true, checked.right, base)), (s) => s.close)
+    }
   }
-})
+}

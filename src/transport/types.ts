@@ -4,21 +4,72 @@
  * @since 0.1.0
  */
 import type { Duration, Effect, Scope } from "effect"
-import type { ConnectError, ConnectionReset, TimeoutError, TimeoutPhase, TlsError } from "../Http1Error.js"
+import type { PeerCertificate, SecureContext } from "node:tls"
+import type { ConnectError, ConnectionReset, InvalidTlsOptions, TimeoutError, TimeoutPhase, TlsError } from "../Http1Error.js"
 
-/** node:tls options we pass through (PEM as string or Buffer). */
+/**
+ * The node:tls options a connection honours. Every other key of node's `tls.connect` options is
+ * refused with `InvalidTlsOptions` (when a layer is built, and by every `connect` / `startTls`
+ * given it), as is any unknown key: nothing is silently dropped. See `validateTlsOptions` in
+ * `transport/tlsOptions.ts` for the list of refused keys and their reasons; in short: server-side
+ * options (`honorCipherOrder`, `dhparam`, `ticketKeys`, ...), `secureProtocol` and
+ * `secureOptions` (use the versions, ciphers or a `secureContext`), `session`, `requestOCSP`,
+ * `enableTrace`, OpenSSL engines, PSK, and socket-level keys the transport sets itself (`host`,
+ * `port`, `socket`, `timeout`, ...). Keys set to `undefined` count as absent.
+ */
 export interface TlsOptions {
+  /** Trusted CA certificates (PEM); replaces the system store. */
   readonly ca?: string | Buffer | ReadonlyArray<string | Buffer> | undefined
-  readonly cert?: string | Buffer | undefined
-  readonly key?: string | Buffer | undefined
+  /** Client certificate chain (PEM), for mutual TLS. */
+  readonly cert?: string | Buffer | ReadonlyArray<string | Buffer> | undefined
+  /** Client private key(s) (PEM), for mutual TLS. */
+  readonly key?: string | Buffer | ReadonlyArray<string | Buffer> | undefined
+  /** Passphrase of `key` or `pfx`. */
   readonly passphrase?: string | undefined
+  /** Client certificate and key as PKCS#12 (with a per-entry passphrase in the object form). */
+  readonly pfx?:
+    | string
+    | Buffer
+    | ReadonlyArray<string | Buffer | { readonly buf: string | Buffer; readonly passphrase?: string | undefined }>
+    | undefined
   /** Verification of chain and hostname; on unless set to `false` by name. */
   readonly rejectUnauthorized?: boolean | undefined
-  /** SNI and the name checked against the certificate; defaults to the host unless it is an IP literal. */
+  /**
+   * SNI and the name checked against the certificate; defaults to the host unless it is an IP
+   * literal. `""` sends no SNI. An IP address is refused (RFC 6066).
+   */
   readonly servername?: string | undefined
+  /**
+   * Replaces node's hostname check (`tls.checkServerIdentity`) after the chain is verified, e.g.
+   * for certificate pinning: return an `Error` to reject the server, `undefined` to accept. To
+   * keep the hostname check, call `tls.checkServerIdentity(hostname, cert)` first and return its
+   * error. A rejection fails the connect with `TlsError` whose `cause` is the returned error; a
+   * throw counts as a rejection with what was thrown. Enforced even with
+   * `rejectUnauthorized: false` (where node would ignore its verdict): then it runs on an
+   * unverified chain, which is how a self-signed certificate is pinned.
+   */
+  readonly checkServerIdentity?: ((hostname: string, cert: PeerCertificate) => Error | undefined) | undefined
+  /** Lowest TLS version offered (node's default: TLSv1.2). TLS 1.0 / 1.1 are refused. */
   readonly minVersion?: "TLSv1.2" | "TLSv1.3" | undefined
+  /** Highest TLS version offered (node's default: TLSv1.3). Must not be below `minVersion`. */
+  readonly maxVersion?: "TLSv1.2" | "TLSv1.3" | undefined
+  /** OpenSSL cipher list for TLS 1.2 and the TLS 1.3 suites (node's default list when absent). */
   readonly ciphers?: string | undefined
-  /** ALPN protocols offered; default `["http/1.1"]`. */
+  /** Key-exchange groups, colon-separated (e.g. `"X25519:P-256"`), or `"auto"`. */
+  readonly ecdhCurve?: string | undefined
+  /** Signature algorithms offered, colon-separated (e.g. `"ECDSA+SHA256:RSA-PSS+SHA256"`). */
+  readonly sigalgs?: string | undefined
+  /** Certificate revocation lists (PEM); node then checks every certificate of the chain against them. */
+  readonly crl?: string | Buffer | ReadonlyArray<string | Buffer> | undefined
+  /** Smallest DH parameter size (bits) accepted for a DHE key exchange; at least 1024 (node's default). */
+  readonly minDHSize?: number | undefined
+  /**
+   * A context made by `tls.createSecureContext` (e.g. shared by many connections). It is
+   * exclusive with `ca`, `cert`, `key`, `passphrase`, `pfx`, `ciphers`, `ecdhCurve`, `sigalgs`,
+   * `crl`, `minVersion` and `maxVersion` (node would ignore those): giving both is refused.
+   */
+  readonly secureContext?: SecureContext | undefined
+  /** ALPN protocols offered; default `["http/1.1"]`. Only `http/1.1` and `http/1.0` are accepted. */
   readonly ALPNProtocols?: ReadonlyArray<string> | undefined
 }
 
@@ -70,15 +121,22 @@ export interface Socket {
   readonly close: Effect.Effect<void>
   /**
    * Starts TLS over this socket (after a CONNECT tunnel). The returned socket owns this one;
-   * closing either closes both.
+   * closing either closes both. `tls` merges over the TLS options of the transport that opened
+   * this socket; invalid ones fail with `InvalidTlsOptions` before the handshake starts.
    */
   readonly startTls: (
     options: { readonly host: string; readonly port: number; readonly tls?: TlsOptions | undefined; readonly timeout?: Duration.DurationInput | undefined }
-  ) => Effect.Effect<Socket, TlsError | TimeoutError, Scope.Scope>
+  ) => Effect.Effect<Socket, TlsError | TimeoutError | InvalidTlsOptions, Scope.Scope>
 }
 
 /** The service: opens sockets. */
 export interface TransportService {
-  /** Opens a socket, closed when the scope closes (success, failure or interruption). */
-  readonly connect: (options: ConnectOptions) => Effect.Effect<Socket, ConnectError | TimeoutError | TlsError, Scope.Scope>
+  /**
+   * Opens a socket, closed when the scope closes (success, failure or interruption). A secure
+   * connect whose TLS options (the transport's merged with `options.tls`) are invalid fails with
+   * `InvalidTlsOptions` before any socket is opened.
+   */
+  readonly connect: (
+    options: ConnectOptions
+  ) => Effect.Effect<Socket, ConnectError | TimeoutError | TlsError | InvalidTlsOptions, Scope.Scope>
 }

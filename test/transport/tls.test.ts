@@ -9,7 +9,7 @@ import type { Socket } from "../../src/transport/types.js"
 import * as certs from "../fixtures/certs.js"
 import { echo, eventually, hasIpv6Loopback, rawServer, tlsServer } from "../helpers/servers.js"
 
-const connectWith = (layer: Layer.Layer<Transport.Transport>, options: Transport.ConnectOptions) =>
+const connectWith = <E>(layer: Layer.Layer<Transport.Transport, E>, options: Transport.ConnectOptions) =>
   Effect.flatMap(Transport.Transport, (t) => t.connect(options)).pipe(Effect.provide(layer))
 
 const readN = (socket: Socket, n: number) =>
@@ -183,14 +183,18 @@ describe("Transport TLS", () => {
       })
     ))
 
-  it.live("an invalid PEM is a TlsError, not a defect", () =>
+  it.live("an invalid PEM: InvalidTlsOptions when the layer is built, TlsError on a per-connect option; never a defect", () =>
     Effect.scoped(
       Effect.gen(function* () {
         const server = yield* tlsServer(serverOptions, echo)
         const error = yield* Effect.flip(
           Effect.scoped(connectWith(Transport.layerTlsWith({ cert: "garbage", key: "garbage" }), { host: "localhost", port: server.port }))
         )
-        expect(["TlsError", "ConnectError"]).toContain(error._tag)
+        expect(error._tag === "InvalidTlsOptions" && error.option).toBe("cert")
+        const perConnect = yield* Effect.flip(
+          Effect.scoped(connectWith(Transport.layerNet, { host: "localhost", port: server.port, secure: true, tls: { cert: "garbage", key: "garbage" } }))
+        )
+        expect(perConnect._tag).toBe("TlsError")
       })
     ))
 
