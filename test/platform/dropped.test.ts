@@ -8,7 +8,7 @@
  */
 import { HttpClient, HttpClientError, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, Layer, Scope } from "effect"
+import { Chunk, Effect, Exit, Fiber, Layer, Scope, Stream } from "effect"
 import type * as http from "node:http"
 import * as v8 from "node:v8"
 import * as vm from "node:vm"
@@ -22,6 +22,12 @@ const WATCHDOG = "10 seconds"
 const VITEST_TIMEOUT = 30_000
 
 const BIG = Buffer.alloc(200_000, 0x62)
+
+const pattern = (n: number): Buffer => {
+  const b = Buffer.alloc(n)
+  for (let i = 0; i < n; i++) b[i] = (i * 31 + (i >> 8)) & 0xff
+  return b
+}
 
 /** Routes: small bodies (length-framed and chunked), a big one, and bodies that stall. */
 const handler = (stalled: Array<http.ServerResponse>): http.RequestListener => (req, res) => {
@@ -55,6 +61,27 @@ const handler = (stalled: Array<http.ServerResponse>): http.RequestListener => (
     res.writeHead(200, { "content-length": "100" })
     res.write("only ten b")
     stalled.push(res)
+  } else if (path === "/ticks") {
+    // An event stream: a small piece every 20 ms, ten of them.
+    res.writeHead(200, { "content-type": "text/event-stream" })
+    let n = 0
+    const timer = setInterval(() => {
+      n++
+      if (n < 10) res.write(`tick ${n}\n`)
+      else {
+        clearInterval(timer)
+        res.end(`tick ${n}\n`)
+      }
+    }, 20)
+    res.on("close", () => clearInterval(timer))
+  } else if (path === "/pattern") {
+    // A body of `n` bytes with a pattern, length-framed or chunked (`?chunked`), in pieces.
+    const u = new URL(req.url ?? "/", "http://127.0.0.1")
+    const body = pattern(Number(u.searchParams.get("n") ?? "1000"))
+    res.writeHead(200, u.searchParams.has("chunked") ? {} : { "content-length": String(body.length) })
+    const piece = 7_000
+    for (let i = 0; i < body.length; i += piece) res.write(body.subarray(i, i + piece))
+    res.end()
   } else if (path === "/stall") stalled.push(res)
   else res.writeHead(404).end()
 }
@@ -277,6 +304,78 @@ describe("PlatformHttpClient: dropped responses give their connection back", () 
           expect((yield* poolStats).open).toBe(0)
           yield* eventually(() => server.openConnections() === 0, "the big response's socket to be closed")
           expect(Exit.isFailure(yield* Effect.exit(big.text))).toBe(true)
+        })
+      ),
+    VITEST_TIMEOUT
+  )
+})
+
+describe("PlatformHttpClient: bodies read ahead", () => {
+  it.live(
+    "bodies are exact however they are read: at once, late, streamed; length-framed and chunked; under and over 64 KiB",
+    () =>
+      withServer((base) =>
+        Effect.gen(function* () {
+          const client = yield* HttpClient.HttpClient
+          for (const n of [0, 1, 60_000, 65_536, 65_537, 200_000]) {
+            const expected = pattern(n)
+            for (const framing of ["", "&chunked"]) {
+              const url = `${base}/pattern?n=${n}${framing}`
+              const now = Buffer.from(yield* Effect.flatMap(client.get(url), (r) => r.arrayBuffer))
+              expect(now.equals(expected)).toBe(true)
+              // read after the read-ahead had time to run (and to stop at 64 KiB)
+              const res = yield* client.get(url)
+              yield* Effect.sleep("30 millis")
+              expect(Buffer.from(yield* res.arrayBuffer).equals(expected)).toBe(true)
+              const later = yield* client.get(url)
+              yield* Effect.sleep("30 millis")
+              const chunks = yield* Stream.runCollect(later.stream)
+              expect(Buffer.concat(Chunk.toReadonlyArray(chunks)).equals(expected)).toBe(true)
+            }
+          }
+          // Everything was read: every connection is idle again.
+          const stats = yield* poolStats
+          expect(stats.open).toBe(stats.idle)
+        })
+      ),
+    VITEST_TIMEOUT
+  )
+
+  it.live(
+    "a chunked stream is still delivered as it arrives (reading ahead does not hold it back)",
+    () =>
+      withServer((base) =>
+        Effect.gen(function* () {
+          const res = yield* (yield* HttpClient.HttpClient).get(`${base}/ticks`)
+          const started = Date.now()
+          const first = yield* Stream.runHead(res.stream)
+          expect(first._tag).toBe("Some")
+          expect(Buffer.from(first._tag === "Some" ? first.value : new Uint8Array()).toString()).toBe("tick 1\n")
+          // well before the last tick (10 x 20 ms)
+          expect(Date.now() - started).toBeLessThan(150)
+          // taking only the head of a stream closes its connection
+          expect((yield* poolStats).open).toBe(0)
+        })
+      ),
+    VITEST_TIMEOUT
+  )
+
+  it.live(
+    "responses dropped in a long-lived scope leave no finalizer in it once their bodies were read ahead",
+    () =>
+      withServer((base) =>
+        Effect.gen(function* () {
+          const client = yield* HttpClient.HttpClient
+          const scope = yield* Scope.make()
+          const finalizers = () => (scope as unknown as { state: { finalizers: Map<unknown, unknown> } }).state.finalizers.size
+          for (let i = 0; i < CALLS; i++) {
+            yield* Effect.asVoid(client.get(`${base}/ok`).pipe(Scope.extend(scope)))
+            yield* Effect.asVoid(client.get(`${base}/chunked-404`).pipe(Scope.extend(scope)))
+          }
+          yield* eventually(() => finalizers() === 0, "the request scopes to leave the long-lived scope")
+          yield* Scope.close(scope, Exit.void)
+          const stats = yield* poolStats
+          expect(stats.open).toBe(stats.idle)
         })
       ),
     VITEST_TIMEOUT
