@@ -25,27 +25,38 @@
  * `ResponseError` reason `"Decode"`, `cause` our error (`IncompleteRead`, a body `TimeoutError`,
  * `InvalidChunk`, ...) or the JSON / form parser's error.
  *
- * **Connections (the scoping rule).** Platform responses are not scoped in their type, but every
- * response holds a pooled connection until its body is settled. Each request runs our scoped
- * `request` in a scope of its own, and that scope is closed — the connection going back to the
- * pool after a complete body, closed otherwise — at the first of:
- * 1. the body was read to its end, or the read failed or was interrupted (`text`, `json`,
- *    `arrayBuffer`, `formData`, `urlParamsBody` read the whole body once and share it; `stream`
- *    releases when the stream ends, fails or is dropped — dropping it early closes the socket);
- * 2. the request's `AbortSignal` fired: the fiber was interrupted before the response, a body
- *    read of the platform's interruptible response wrapper was interrupted, the `withScope` scope
- *    closed (`HttpClient.withScope`), or — last resort, platform's own behaviour — the response
- *    was garbage-collected unread;
- * 3. the `Scope` in the context of the request, if there is one (`Effect.scoped`, `it.scoped`,
- *    `Layer.scoped`), closes: the request's scope is a child of it, removed from it again as soon
- *    as (1) or (2) closes it, so long-lived scopes do not accumulate finalizers.
+ * **Connections (the scoping rule).** Platform responses are not scoped in their type, and
+ * platform's combinators drop responses unread without telling the client: `filterStatusOk` fails
+ * with the response inside its `ResponseError`, `retryTransient` repeats on a 5xx response or
+ * retries its error, `followRedirects` drops intermediate responses, and a caller may ignore the
+ * result of `execute`. So the connection does not wait for the response to be dropped:
+ * 1. **Read ahead.** As soon as the head is there, up to 64 KiB of the body is read into memory
+ *    (a length-framed body of at most 64 KiB whole, a chunked or close-delimited one slice by
+ *    slice until 64 KiB or its end), in a fiber of its own; the request yields once first, so a
+ *    body that came with its head is already read when the response is handed out. A body read to
+ *    its end gives its connection back to the pool at once, whether or not anybody reads the
+ *    response; reads then come from memory (and still work after the request's scope closed). A
+ *    slow body is never waited for: the response comes with the head, and the read ahead goes on.
+ * 2. **Reading** (`text`, `json`, `arrayBuffer`, `formData`, `urlParamsBody` read the whole body
+ *    once and share it; `stream` gives what was read ahead, then the bytes as they arrive):
+ *    the connection goes back to the pool after the end of the body, and is closed when the read
+ *    fails or is interrupted, or when a stream of it is dropped early.
+ * 3. **Giving the response up**, at the first of: the request's `AbortSignal` fired (the fiber was
+ *    interrupted before the response, a body read of the platform's interruptible response wrapper
+ *    was interrupted, the `HttpClient.withScope` scope closed, or the response was
+ *    garbage-collected unread — platform's `FinalizationRegistry`; nothing this client registers
+ *    keeps the response reachable), or the `Scope` in the context of the request, if there is one
+ *    (`Effect.scoped`, `it.scoped`, `Layer.scoped`), closed. Then the rest of a body that may fit
+ *    in 64 KiB is waited for at most 100 ms (drained: the connection is reused, the body stays
+ *    readable); a bigger body, or one that does not come in time, has its socket closed. The
+ *    request's scope is a child of the caller's scope, removed from it as soon as the body is
+ *    settled, so long-lived scopes do not accumulate finalizers.
  *
- * So: read the body within the scope the request ran in (or with no scope at all). A body read
- * after that scope closed fails with `ResponseError` "Decode" rather than return truncated data.
- * A response whose body is never read holds its connection until (2) or (3); prefer reading or
- * streaming it, or `HttpClient.withScope` for deterministic release. Platform's
- * `HttpClient.followRedirects` (and `retryTransient` on 5xx responses) drop intermediate responses
- * unread; our client's own `followRedirects` option drains them and reuses the connection.
+ * So a dropped response with a small body costs nothing; one with a body over 64 KiB (or one that
+ * stalls) holds its connection until (3): read or stream such bodies, or use `Effect.scoped` or
+ * `HttpClient.withScope` for deterministic release. A body read after (3) fails with
+ * `ResponseError` "Decode" unless it had arrived whole, rather than return truncated data. Our
+ * client's own `followRedirects` option drains intermediate responses and reuses the connection.
  *
  * @example
  * ```ts
@@ -71,11 +82,12 @@ import * as PlatformClient from "@effect/platform/HttpClient"
 import * as ClientError from "@effect/platform/HttpClientError"
 import type * as ClientRequest from "@effect/platform/HttpClientRequest"
 import type * as ClientResponse from "@effect/platform/HttpClientResponse"
-import { Context, Effect, Either, ExecutionStrategy, Exit, Layer, Option, Scope } from "effect"
+import { Context, Effect, Either, Layer, Option, Scope, Tracer } from "effect"
 import type { Http1Error } from "./Http1Error.js"
 import * as OurClient from "./HttpClient.js"
+import { ResponseBody } from "./platform/body.js"
 import { type BodySourceError, convertRequest, toRequestError } from "./platform/request.js"
-import { type BodyState, PlatformResponse } from "./platform/response.js"
+import { PlatformResponse } from "./platform/response.js"
 
 const abortError = (request: ClientRequest.HttpClientRequest, signal: AbortSignal): ClientError.RequestError =>
   new ClientError.RequestError({ request, reason: "Transport", cause: signal.reason, description: "request aborted" })
@@ -88,20 +100,12 @@ const onAbort = (request: ClientRequest.HttpClientRequest, signal: AbortSignal):
     return Effect.sync(() => signal.removeEventListener("abort", listener))
   })
 
-/** The request's own scope: a child of the caller's scope when there is one. */
-const openScope = (parent: Option.Option<Scope.Scope>): Effect.Effect<Scope.CloseableScope> =>
-  Option.isSome(parent) ? Scope.fork(parent.value, ExecutionStrategy.sequential) : Scope.make()
-
-/** Closes `scope` when `signal` aborts; the listener goes away with the scope. */
-const closeOnAbort = (scope: Scope.CloseableScope, signal: AbortSignal): Effect.Effect<void> =>
-  Effect.suspend(() => {
-    if (signal.aborted) return Scope.close(scope, Exit.void)
-    const listener = () => {
-      Effect.runFork(Scope.close(scope, Exit.void))
-    }
-    signal.addEventListener("abort", listener, { once: true })
-    return Scope.addFinalizer(scope, Effect.sync(() => signal.removeEventListener("abort", listener)))
-  })
+/**
+ * Our context without platform's request span: our client's sockets capture the context of the
+ * request that opened them for their finalizers, and the span's exit is the response, which would
+ * then stay reachable as long as the socket lives (and never be garbage-collected and aborted).
+ */
+const withoutSpan = Context.omit(Tracer.ParentSpan)
 
 const send = (
   client: OurClient.HttpClientService,
@@ -127,26 +131,18 @@ const send = (
       body
     })
     return Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(openScope(Context.getOption(context, Scope.Scope)), (scope) => {
-        const state: BodyState = { released: false }
+      Effect.flatMap(ResponseBody.open(Context.getOption(context, Scope.Scope)), (held) => {
         const run = exchange.pipe(
           Effect.mapError((e) => toRequestError(request, e)),
-          Scope.extend(scope),
+          Effect.tap((res) => held.attach(res)),
           Effect.raceFirst(onAbort(request, signal))
         )
-        return Effect.matchCauseEffect(restore(run), {
-          onFailure: (cause) => Effect.zipRight(Scope.close(scope, Exit.failCause(cause)), Effect.failCause(cause)),
-          onSuccess: (res) =>
-            Effect.zipRight(
-              Effect.zipRight(
-                Scope.addFinalizer(scope, Effect.sync(() => (state.released = true))),
-                closeOnAbort(scope, signal)
-              ),
-              Effect.succeed(new PlatformResponse(request, res, scope, state))
-            )
+        return Effect.matchCauseEffect(restore(Scope.extend(run, held.inner)), {
+          onFailure: (cause) => Effect.zipRight(held.release, Effect.failCause(cause)),
+          onSuccess: (res) => Effect.as(held.abortOn(signal), new PlatformResponse(request, res, held))
         })
       })
-    )
+    ).pipe(Effect.mapInputContext(withoutSpan))
   })
 
 /**
@@ -250,7 +246,8 @@ export const layer: Layer.Layer<PlatformClient.HttpClient> = layerWith()
 
 /**
  * Our response behind a response of this client (status reason, HTTP version, trailers, ...), when
- * `response` came from it; `Option.none()` otherwise. Valid while the response's body is unread.
+ * `response` came from it; `Option.none()` otherwise. Its head only: the body is read (ahead) by
+ * the platform response, so read the body there, not through our response.
  *
  * @example
  * ```ts

@@ -1,10 +1,11 @@
 /**
  * Our pooled client's response seen as an `@effect/platform` `HttpClientResponse`.
  *
- * The response owns a `Scope` in which our scoped `request` ran (it holds the pooled connection).
- * The scope is closed as soon as the body has been read to its end, the read failed or was
- * interrupted, or a stream of it ended or was dropped; from the request's `AbortSignal`; and with
- * the scope the request was made in (see `PlatformHttpClient`).
+ * The body and the pooled connection are held by a {@link ResponseBody}: read ahead into memory
+ * when small (the connection then goes back to the pool at once, read or not), released when the
+ * body has been read to its end, the read failed or was interrupted, or a stream of it ended or was
+ * dropped; given up (bounded drain, else the socket is closed) from the request's `AbortSignal`
+ * and with the scope the request was made in (see `PlatformHttpClient`).
  *
  * @internal
  * @since 0.1.0
@@ -16,25 +17,10 @@ import type * as ClientRequest from "@effect/platform/HttpClientRequest"
 import * as ClientResponse from "@effect/platform/HttpClientResponse"
 import * as IncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as UrlParams from "@effect/platform/UrlParams"
-import { Cause, Deferred, Effect, Exit, FiberId, Inspectable, Option, Scope, Stream } from "effect"
+import { Cause, Deferred, Effect, Exit, FiberId, Inspectable, Option, Stream } from "effect"
 import type { Http1Error } from "../Http1Error.js"
 import type { ClientResponse as OurResponse } from "../HttpClient.js"
-
-/**
- * Shared between the response and its scope's finalizer, so that the finalizer (which may live in
- * a long-lived parent scope) does not keep the response object itself reachable.
- *
- * @example
- * ```ts
- * const state: BodyState = { released: false }
- * Scope.addFinalizer(scope, Effect.sync(() => (state.released = true)))
- * ```
- * @since 0.1.0
- */
-export interface BodyState {
-  /** The scope closed: the connection is released or closed; the body can no longer be read. */
-  released: boolean
-}
+import type { BodyGone, ResponseBody } from "./body.js"
 
 const utf8 = new TextDecoder("utf-8")
 
@@ -44,7 +30,7 @@ const utf8 = new TextDecoder("utf-8")
  *
  * @example
  * ```ts
- * const response = new PlatformResponse(request, ours, scope, { released: false })
+ * const response = new PlatformResponse(request, ours, body)
  * const text = yield* response.text // the connection goes back to the pool here
  * ```
  * @since 0.1.0
@@ -53,7 +39,7 @@ export class PlatformResponse extends Inspectable.Class implements ClientRespons
   readonly [ClientResponse.TypeId]: ClientResponse.TypeId = ClientResponse.TypeId
   readonly [IncomingMessage.TypeId]: IncomingMessage.TypeId = IncomingMessage.TypeId
 
-  private body: Deferred.Deferred<Uint8Array, ClientError.ResponseError> | undefined
+  private read: Deferred.Deferred<Uint8Array, ClientError.ResponseError> | undefined
   private bodyValue: Uint8Array | undefined
   private streamed = false
   private cachedHeaders: PlatformHeaders.Headers | undefined
@@ -61,10 +47,10 @@ export class PlatformResponse extends Inspectable.Class implements ClientRespons
 
   constructor(
     readonly request: ClientRequest.HttpClientRequest,
-    /** Our response, valid while {@link scope} is open. */
+    /** Our response: its head. Its body is read through {@link held}. */
     readonly source: OurResponse,
-    private readonly scope: Scope.CloseableScope,
-    private readonly state: BodyState
+    /** Holds the body (read ahead, or on the socket) and the connection. */
+    private readonly held: ResponseBody
   ) {
     super()
   }
@@ -89,7 +75,11 @@ export class PlatformResponse extends Inspectable.Class implements ClientRespons
 
   /** Releases the connection (back to the pool after a full read, closed otherwise). */
   private get release(): Effect.Effect<void> {
-    return Scope.close(this.scope, Exit.void)
+    return this.held.release
+  }
+
+  private readError(e: Http1Error | BodyGone): ClientError.ResponseError {
+    return e._tag === "BodyGone" ? this.decodeError(undefined, e.reason) : this.decodeError(e, e.message)
   }
 
   private decodeError(cause: unknown, description?: string): ClientError.ResponseError {
@@ -104,10 +94,6 @@ export class PlatformResponse extends Inspectable.Class implements ClientRespons
 
   private get unavailable(): ClientError.ResponseError | undefined {
     if (this.streamed) return this.decodeError(undefined, "the body was already consumed as a stream")
-    // A body already complete (bodiless responses, or read through our response) reads as empty.
-    if (this.state.released && this.source.trailers === undefined) {
-      return this.decodeError(undefined, "the body is no longer available: the request's scope closed before it was read")
-    }
     return undefined
   }
 
@@ -117,13 +103,13 @@ export class PlatformResponse extends Inspectable.Class implements ClientRespons
    */
   get bytes(): Effect.Effect<Uint8Array, ClientError.ResponseError> {
     return Effect.suspend(() => {
-      if (this.body !== undefined) return Deferred.await(this.body)
+      if (this.read !== undefined) return Deferred.await(this.read)
       const unavailable = this.unavailable
       if (unavailable !== undefined) return Effect.fail(unavailable)
       const deferred = Deferred.unsafeMake<Uint8Array, ClientError.ResponseError>(FiberId.none)
-      this.body = deferred
+      this.read = deferred
       return Effect.uninterruptibleMask((restore) =>
-        Effect.flatMap(Effect.exit(restore(this.source.bytes)), (exit) => {
+        Effect.flatMap(Effect.exit(restore(this.held.whole)), (exit) => {
           let result: Exit.Exit<Uint8Array, ClientError.ResponseError>
           const interrupted = Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)
           if (Exit.isSuccess(exit)) {
@@ -132,14 +118,14 @@ export class PlatformResponse extends Inspectable.Class implements ClientRespons
           } else {
             const failure = Cause.failureOption(exit.cause)
             result = Option.isSome(failure)
-              ? Exit.fail(this.decodeError(failure.value, failure.value.message))
+              ? Exit.fail(this.readError(failure.value))
               : interrupted
                 ? Exit.fail(this.decodeError(undefined, "the body read was interrupted"))
-                : Exit.failCause(Cause.map(exit.cause, (e) => this.decodeError(e, e.message)))
+                : Exit.failCause(Cause.map(exit.cause, (e) => this.readError(e)))
           }
           const settle = Effect.zipRight(this.release, Deferred.done(deferred, result))
           // The reading fiber itself sees its own interruption; others see the ResponseError.
-          return Effect.zipRight(settle, interrupted ? Exit.failCause(Cause.map(exit.cause as Cause.Cause<Http1Error>, (e) => this.decodeError(e))) : result)
+          return Effect.zipRight(settle, interrupted ? Exit.failCause(Cause.map(exit.cause, (e) => this.readError(e))) : result)
         })
       )
     })
@@ -185,14 +171,14 @@ export class PlatformResponse extends Inspectable.Class implements ClientRespons
    */
   get stream(): Stream.Stream<Uint8Array, ClientError.ResponseError> {
     return Stream.suspend(() => {
-      if (this.body !== undefined) {
-        return Stream.filter(Stream.fromEffect(Deferred.await(this.body)), (b) => b.length > 0)
+      if (this.read !== undefined) {
+        return Stream.filter(Stream.fromEffect(Deferred.await(this.read)), (b) => b.length > 0)
       }
       const unavailable = this.unavailable
       if (unavailable !== undefined) return Stream.fail(unavailable)
       this.streamed = true
-      return this.source.stream.pipe(
-        Stream.mapError((e: Http1Error) => this.decodeError(e, e.message)),
+      return this.held.stream.pipe(
+        Stream.mapError((e) => this.readError(e)),
         Stream.ensuring(this.release)
       )
     })
