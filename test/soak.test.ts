@@ -1,0 +1,51 @@
+/**
+ * A CI-sized soak (10 s of requests): the pooled client with `pipelining: 1` and `4` and the
+ * `PlatformHttpClient`, 16 callers each, against fault-injecting loopback servers
+ * (scripts/soak/). No response may answer another request, no failure may be untyped, no request
+ * may outlive its watchdog, no head trickled past `headersTimeout` may be accepted, and no socket
+ * may stay open once the clients' scopes closed. `npm run soak` runs the same for 60 s.
+ */
+import { describe, expect, it } from "vitest"
+import { renderReport } from "../scripts/soak/report.js"
+import { runSoak } from "../scripts/soak/run.js"
+
+describe("soak", () => {
+  it(
+    "10 s of faults through all three clients: no wrong response, defect, hang or leaked socket",
+    async () => {
+      const result = await runSoak({ durationMs: 10_000 })
+      // The table in the test output when something is off.
+      if (!result.passed) console.error(renderReport(result, { byFault: true }))
+      expect(result.totals.wrong).toBe(0)
+      expect(result.totals.defects).toBe(0)
+      expect(result.totals.hangs).toBe(0)
+      expect(result.totals.slowHeadsAccepted).toBe(0)
+      expect(result.totals.garbledRequests).toBe(0)
+      expect(result.totals.socketsOpenAtEnd).toBe(0)
+      expect(result.passed).toBe(true)
+      expect(result.totals.ok).toBeGreaterThan(100)
+      for (const c of result.clients) expect(c.ok, `${c.client}: requests completed`).toBeGreaterThan(20)
+    },
+    40_000
+  )
+
+  it(
+    "the harness: healthy responses only, nothing interrupted: every client completes them all",
+    async () => {
+      const result = await runSoak({
+        durationMs: 1_500,
+        faultWeights: { ok: 80, okChunked: 10, okClose: 3, head: 5, slow: 2 },
+        actionWeights: { read: 9, stream: 1 }
+      })
+      if (!result.passed || result.totals.failed > 0) console.error(renderReport(result, { byFault: true }))
+      expect(result.totals.wrong).toBe(0)
+      expect(result.totals.defects).toBe(0)
+      expect(result.totals.hangs).toBe(0)
+      expect(result.totals.socketsOpenAtEnd).toBe(0)
+      expect(result.totals.failed).toBe(0)
+      expect(result.totals.ok).toBe(result.totals.requests)
+      expect(result.totals.ok).toBeGreaterThan(100)
+    },
+    20_000
+  )
+})
