@@ -33,6 +33,7 @@ export const renderReport = (r: SoakResult, options: { readonly byFault?: boolea
     ])
   }
   row("sockets accepted by the servers (info)", (c) => c.socketsAccepted, r.clients.reduce((s, c) => s + c.socketsAccepted, 0))
+  rows.push(["event-loop delay p99 / max (info)", ...cols.map(() => undefined), `${r.eventLoopDelay.p99Ms.toFixed(0)} / ${r.eventLoopDelay.maxMs.toFixed(0)} ms`])
   rows.push(["heap at start, after GC", ...cols.map(() => undefined), mb(r.heap.startAfterGcMb)])
   rows.push(["heap at end, before GC", ...cols.map(() => undefined), mb(r.heap.endBeforeGcMb)])
   rows.push(["heap at end, after GC", ...cols.map(() => undefined), mb(r.heap.endAfterGcMb)])
@@ -51,6 +52,11 @@ export const renderReport = (r: SoakResult, options: { readonly byFault?: boolea
     out.push("", "Offending requests (first few per client):")
     for (const s of samples) out.push(`- ${s.client} ${s.id} [${s.fault}/${s.action}]: ${s.detail}`)
     for (const e of r.processErrors) out.push(`- process: ${e.split("\n")[0]}`)
+  }
+  const healthy = r.clients.flatMap((c) => c.healthySamples)
+  if (healthy.length > 0) {
+    out.push("", "Healthy requests that failed (first few per client; informational — a fault on a shared socket, or a bug):")
+    for (const s of healthy) out.push(`- ${s.client} ${s.id} [${s.fault}/${s.action}]: ${s.detail}`)
   }
   if (options.byFault === true) {
     for (const c of r.clients) {

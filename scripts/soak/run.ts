@@ -17,6 +17,7 @@
  * `timeout`), and a watchdog (`watchdogFactor` × `timeout`) that counts a hang when the request is
  * still running past it (the request is then disconnected and interrupted in the background).
  */
+import { monitorEventLoopDelay } from "node:perf_hooks"
 import * as v8 from "node:v8"
 import * as vm from "node:vm"
 import { HttpClient as PlatformClient, HttpClientRequest } from "@effect/platform"
@@ -121,6 +122,8 @@ export interface ClientResult {
   garbledRequests: number
   /** Healthy requests (fault without error) read normally that failed anyway (informational). */
   healthyFailed: number
+  /** The first few of those, with their error message and how long they took. */
+  healthySamples: Array<Sample>
   /** Server-side sockets still open after the client's scope closed and the grace. */
   socketsOpenAtEnd: number
   /** Sockets the server accepted. */
@@ -163,6 +166,8 @@ export interface SoakResult {
     readonly endBeforeGcMb: number
     readonly endAfterGcMb: number | undefined
   }
+  /** Event-loop delay over the run (client and servers share the loop): a timeout near these values may be the machine's. */
+  readonly eventLoopDelay: { readonly p99Ms: number; readonly maxMs: number }
   /** Every "must be 0" row is 0. */
   readonly passed: boolean
 }
@@ -220,7 +225,7 @@ interface Observed {
 type Outcome =
   | { readonly _tag: "ok" }
   | { readonly _tag: "wrong"; readonly detail: string }
-  | { readonly _tag: "failure"; readonly key: string }
+  | { readonly _tag: "failure"; readonly key: string; readonly message: string }
   | { readonly _tag: "interrupted" }
   | { readonly _tag: "defect"; readonly detail: string }
 
@@ -254,9 +259,13 @@ const ourKey = (e: unknown): string => {
 }
 
 /** The failure's key, or a defect when it is not a tagged error of ours / platform's. */
+const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e)).slice(0, 200)
+
 const classifyError = (kind: ClientKind, e: unknown): Outcome => {
   if (kind !== "platform") {
-    return Http1Error.isHttp1Error(e) ? { _tag: "failure", key: ourKey(e) } : { _tag: "defect", detail: `untyped failure: ${String(e).slice(0, 200)}` }
+    return Http1Error.isHttp1Error(e)
+      ? { _tag: "failure", key: ourKey(e), message: messageOf(e) }
+      : { _tag: "defect", detail: `untyped failure: ${String(e).slice(0, 200)}` }
   }
   if (e instanceof ClientError.RequestError || e instanceof ClientError.ResponseError) {
     const cause = e.cause
@@ -264,7 +273,7 @@ const classifyError = (kind: ClientKind, e: unknown): Outcome => {
     if (cause instanceof Error && !Http1Error.isHttp1Error(cause) && tagOf(cause) === undefined) {
       return { _tag: "defect", detail: `${e._tag}(${e.reason}) wraps an untyped error: ${String(cause).slice(0, 200)}` }
     }
-    return { _tag: "failure", key: `${e._tag}(${e.reason}) ${inner}` }
+    return { _tag: "failure", key: `${e._tag}(${e.reason}) ${inner}`, message: messageOf(cause ?? e) }
   }
   return { _tag: "defect", detail: `untyped failure: ${String(e).slice(0, 200)}` }
 }
@@ -385,6 +394,7 @@ const runClient = (kind: ClientKind, index: number, o: ClientRun): Promise<Clien
     slowHeadsAccepted: 0,
     garbledRequests: 0,
     healthyFailed: 0,
+    healthySamples: [],
     socketsOpenAtEnd: 0,
     socketsAccepted: 0,
     poolBeforeClose: [],
@@ -424,6 +434,7 @@ const runClient = (kind: ClientKind, index: number, o: ClientRun): Promise<Clien
       const row = (result.byFault[fault] ??= newFaultRow())
       row.requests++
       const exchange = built.exchange(plan)
+      const started = Date.now()
       const attempt: Effect.Effect<Exit.Exit<Observed, unknown>> =
         action === "interrupt"
           ? Effect.flatMap(Effect.fork(exchange), (fiber) => Effect.zipRight(Effect.sleep(Duration.millis(plan.interruptAfterMs)), Fiber.interrupt(fiber)))
@@ -463,7 +474,12 @@ const runClient = (kind: ClientKind, index: number, o: ClientRun): Promise<Clien
             result.failed++
             result.failures[outcome.key] = (result.failures[outcome.key] ?? 0) + 1
             row.failures[outcome.key] = (row.failures[outcome.key] ?? 0) + 1
-            if (HEALTHY.has(fault) && action !== "interrupt") result.healthyFailed++
+            if (HEALTHY.has(fault) && action !== "interrupt") {
+              result.healthyFailed++
+              if (result.healthySamples.length < 8) {
+                result.healthySamples.push({ client: kind, id, fault, action, detail: `${outcome.key} after ${Date.now() - started} ms: ${outcome.message}` })
+              }
+            }
             return
         }
       })
@@ -521,6 +537,8 @@ export const runSoak = async (options: SoakOptions = {}): Promise<SoakResult> =>
   process.on("uncaughtException", onError)
   process.on("unhandledRejection", onError)
 
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 })
+  loopDelay.enable()
   log(`soak: ${durationMs / 1000} s, ${concurrency} callers per client, clients ${clients.join(", ")}, seed ${seed}`)
   let results: Array<ClientResult>
   try {
@@ -544,6 +562,7 @@ export const runSoak = async (options: SoakOptions = {}): Promise<SoakResult> =>
       )
     )
   } finally {
+    loopDelay.disable()
     process.off("uncaughtException", onError)
     process.off("unhandledRejection", onError)
   }
@@ -581,6 +600,7 @@ export const runSoak = async (options: SoakOptions = {}): Promise<SoakResult> =>
     totals,
     processErrors,
     heap: { gc: how, startAfterGcMb, endBeforeGcMb, endAfterGcMb },
+    eventLoopDelay: { p99Ms: loopDelay.percentile(99) / 1e6, maxMs: loopDelay.max / 1e6 },
     passed: MUST_BE_ZERO.every(([k]) => totals[k] === 0)
   }
 }
