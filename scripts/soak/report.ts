@@ -24,6 +24,8 @@ export const renderReport = (r: SoakResult, options: { readonly byFault?: boolea
   const keys = Object.keys(r.totals.failures).sort((a, b) => r.totals.failures[b]! - r.totals.failures[a]!)
   for (const k of keys) row(`  ${k}`, (c) => c.failures[k] ?? 0, r.totals.failures[k]!)
   row("healthy requests that failed (info)", (c) => c.healthyFailed, r.totals.healthyFailed)
+  row("requests sent more than 3 times (retry storm; info)", (c) => c.sentMoreThan3Times, r.totals.sentMoreThan3Times)
+  row("most sends of one request (info)", (c) => c.mostSends, r.totals.mostSends)
   const flag = (n: number) => (n === 0 ? "0" : `**${int(n)}** ✗`)
   for (const [k, label] of MUST_BE_ZERO) {
     rows.push([
@@ -55,7 +57,7 @@ export const renderReport = (r: SoakResult, options: { readonly byFault?: boolea
   }
   const healthy = r.clients.flatMap((c) => c.healthySamples)
   if (healthy.length > 0) {
-    out.push("", "Healthy requests that failed (first few per client; informational — a fault on a shared socket, or a bug):")
+    out.push("", "Healthy requests that failed, and requests sent more than 3 times (first few per client; informational — a fault on a shared socket, or a bug):")
     for (const s of healthy) out.push(`- ${s.client} ${s.id} [${s.fault}/${s.action}]: ${s.detail}`)
   }
   if (options.byFault === true) {

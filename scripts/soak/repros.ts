@@ -11,6 +11,10 @@
  *   204 are caught (the socket is not reused): that case is checked too, as a control.
  * - `pipelined-interrupt`: with `pipelining: 4`, interrupting a request pipelined behind another
  *   closes the socket they share: the one in front, not interrupted, fails mid-exchange.
+ * - `stale-retry-loop`: the "stale kept-alive socket" retry (a reused socket reset before any
+ *   response byte) asks for a fresh socket, but a request that waits in the pool's queue is handed
+ *   a kept-alive one again, so it retries again: a request the server always resets is sent
+ *   hundreds of times, each time closing a healthy idle socket, bounded only by `timeout`.
  * - `platform-unread`: `PlatformHttpClient` responses whose bodies are never read keep their
  *   pooled connections after the caller dropped them; the next request waits for the pool until
  *   its total timeout.
@@ -182,7 +186,39 @@ const platformUnread = async (): Promise<Outcome> => {
   }
 }
 
+const staleRetryLoop = async (): Promise<Outcome> => {
+  let resets = 0
+  const server = await serve(async (path, socket) => {
+    if (path === "/reset") {
+      resets++
+      socket.resetAndDestroy()
+      return
+    }
+    socket.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+  })
+  try {
+    const started = Date.now()
+    const result = await Effect.gen(function* () {
+      const client = yield* HttpClient.HttpClient
+      const get = (path: string) => Effect.either(Effect.scoped(Effect.flatMap(client.get(`${server.url}${path}`), (res) => res.text)))
+      yield* get("/ok")
+      // Other callers keep the two sockets busy, so the retry waits in the queue and is handed a kept-alive one.
+      const traffic = Effect.forEach(Array.from({ length: 200 }), () => get("/ok"), { discard: true })
+      const [reset] = yield* Effect.all([get("/reset"), traffic, traffic], { concurrency: "unbounded" })
+      return reset
+    }).pipe(Effect.provide(HttpClient.layer({ maxConnectionsPerOrigin: 2 })), Effect.runPromise)
+    return {
+      reproduces: resets > 2,
+      expected: "GET /reset (the server resets every one of them before the head) sent at most twice: once, and once more on a fresh socket; then ConnectionReset",
+      observed: `${result._tag === "Left" ? result.left._tag : "success"} after ${Date.now() - started} ms; the server received /reset ${resets} times`
+    }
+  } finally {
+    await server.close()
+  }
+}
+
 const REPROS: Record<string, () => Promise<Outcome>> = {
+  "stale-retry-loop": staleRetryLoop,
   "trickled-head": trickledHead,
   "late-bytes": () => lateBytes(false),
   "late-bytes-same-write (control)": () => lateBytes(true),

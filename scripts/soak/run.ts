@@ -124,6 +124,10 @@ export interface ClientResult {
   healthyFailed: number
   /** The first few of those, with their error message and how long they took. */
   healthySamples: Array<Sample>
+  /** Requests the server received more than 3 times (a retry storm; informational). */
+  sentMoreThan3Times: number
+  /** The most times one request arrived at the server. */
+  mostSends: number
   /** Server-side sockets still open after the client's scope closed and the grace. */
   socketsOpenAtEnd: number
   /** Sockets the server accepted. */
@@ -155,6 +159,8 @@ export interface SoakResult {
     slowHeadsAccepted: number
     garbledRequests: number
     healthyFailed: number
+    sentMoreThan3Times: number
+    mostSends: number
     socketsOpenAtEnd: number
   }
   /** Uncaught exceptions and unhandled rejections seen during the run (also counted as defects). */
@@ -395,6 +401,8 @@ const runClient = (kind: ClientKind, index: number, o: ClientRun): Promise<Clien
     garbledRequests: 0,
     healthyFailed: 0,
     healthySamples: [],
+    sentMoreThan3Times: 0,
+    mostSends: 1,
     socketsOpenAtEnd: 0,
     socketsAccepted: 0,
     poolBeforeClose: [],
@@ -500,6 +508,13 @@ const runClient = (kind: ClientKind, index: number, o: ClientRun): Promise<Clien
     result.socketsOpenAtEnd = server.open()
     result.socketsAccepted = server.accepted()
     result.garbledRequests = server.garbled() + server.unknown()
+    for (const [id, { n, fault }] of server.repeats()) {
+      if (n > 3) {
+        result.sentMoreThan3Times++
+        if (result.healthySamples.length < 12) result.healthySamples.push({ client: kind, id, fault: fault ?? "-", action: "-", detail: `sent ${n} times` })
+      }
+      result.mostSends = Math.max(result.mostSends, n)
+    }
     if (result.garbledRequests > 0) sample(undefined, `${server.garbled()} requests with a foreign x-id, ${server.unknown()} unknown requests at the server`)
   })
   return Effect.runPromise(program)
@@ -586,6 +601,8 @@ export const runSoak = async (options: SoakOptions = {}): Promise<SoakResult> =>
     slowHeadsAccepted: sum((r) => r.slowHeadsAccepted),
     garbledRequests: sum((r) => r.garbledRequests),
     healthyFailed: sum((r) => r.healthyFailed),
+    sentMoreThan3Times: sum((r) => r.sentMoreThan3Times),
+    mostSends: Math.max(1, ...results.map((r) => r.mostSends)),
     socketsOpenAtEnd: sum((r) => r.socketsOpenAtEnd)
   }
   return {

@@ -46,6 +46,8 @@ export interface SoakServer {
   readonly garbled: () => number
   /** Requests the server did not understand. */
   readonly unknown: () => number
+  /** How many times each request id arrived (a client retries some), for ids that arrived more than once. */
+  readonly repeats: () => ReadonlyMap<string, { readonly n: number; readonly fault: Fault | undefined }>
   readonly close: () => Promise<void>
 }
 
@@ -79,6 +81,8 @@ export const startSoakServer = (options: SoakServerOptions): Promise<SoakServer>
     let garbled = 0
     let unknown = 0
     let closing = false
+    const seen = new Set<string>()
+    const repeats = new Map<string, { n: number; fault: Fault | undefined }>()
     const random = options.random
 
     /** setTimeout that `close()` clears. */
@@ -270,6 +274,8 @@ export const startSoakServer = (options: SoakServerOptions): Promise<SoakServer>
           const r = parseHead(head)
           requests++
           if (r.fault !== undefined && r.xid !== r.id) garbled++
+          if (seen.has(r.id)) repeats.set(r.id, { n: (repeats.get(r.id)?.n ?? 1) + 1, fault: r.fault })
+          else seen.add(r.id)
           queue.push(r)
         }
         pump()
@@ -285,6 +291,7 @@ export const startSoakServer = (options: SoakServerOptions): Promise<SoakServer>
         requests: () => requests,
         garbled: () => garbled,
         unknown: () => unknown,
+        repeats: () => repeats,
         close: () =>
           new Promise<void>((done) => {
             closing = true
