@@ -15,6 +15,9 @@
  *   response byte) asks for a fresh socket, but a request that waits in the pool's queue is handed
  *   a kept-alive one again, so it retries again: a request the server always resets is sent
  *   hundreds of times, each time closing a healthy idle socket, bounded only by `timeout`.
+ * - `reset-cause-lost`: `Wire.contextualize` (and `Wire.write`, `totalTimeout`) rebuild errors
+ *   with `new Ctor({ ...error, ... })`; `cause` of an Effect `Data.TaggedError` is not enumerable,
+ *   so the copy has `cause: undefined` and a `ConnectionReset` reads "Connection reset: undefined".
  * - `platform-unread`: `PlatformHttpClient` responses whose bodies are never read keep their
  *   pooled connections after the caller dropped them; the next request waits for the pool until
  *   its total timeout.
@@ -217,7 +220,30 @@ const staleRetryLoop = async (): Promise<Outcome> => {
   }
 }
 
+const resetCauseLost = async (): Promise<Outcome> => {
+  const server = await serve(async (_, socket) => {
+    socket.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nhalf")
+    await sleep(20)
+    socket.resetAndDestroy()
+  })
+  try {
+    const exit = await Effect.gen(function* () {
+      const client = yield* HttpClient.HttpClient
+      return yield* Effect.scoped(Effect.flatMap(client.get(`${server.url}/`), (res) => res.text))
+    }).pipe(Effect.provide(HttpClient.layer()), Effect.flip, Effect.runPromise)
+    const cause = (exit as { cause?: unknown }).cause
+    return {
+      reproduces: cause === undefined || exit.message.endsWith("undefined") || exit.message.includes(": undefined"),
+      expected: "ConnectionReset with cause the socket's error (read ECONNRESET), message \"Connection reset: read ECONNRESET [GET 127.0.0.1:port]\"",
+      observed: `${exit._tag}, cause ${String(cause)}, message "${exit.message}"`
+    }
+  } finally {
+    await server.close()
+  }
+}
+
 const REPROS: Record<string, () => Promise<Outcome>> = {
+  "reset-cause-lost": resetCauseLost,
   "stale-retry-loop": staleRetryLoop,
   "trickled-head": trickledHead,
   "late-bytes": () => lateBytes(false),
