@@ -485,7 +485,14 @@ const runClient = (kind: ClientKind, index: number, o: ClientRun): Promise<Clien
             if (HEALTHY.has(fault) && action !== "interrupt") {
               result.healthyFailed++
               if (result.healthySamples.length < 8) {
-                result.healthySamples.push({ client: kind, id, fault, action, detail: `${outcome.key} after ${Date.now() - started} ms: ${outcome.message}` })
+                const server_ = server!
+                result.healthySamples.push({
+                  client: kind,
+                  id,
+                  fault,
+                  action,
+                  detail: `${outcome.key} after ${Date.now() - started} ms: ${outcome.message}; server: ${server_.whatHappened(id)}`
+                })
               }
             }
             return

@@ -47,6 +47,11 @@ export interface SoakServer {
   /** Requests the server did not understand. */
   readonly unknown: () => number
   /** How many times each request id arrived (a client retries some), for ids that arrived more than once. */
+  /**
+   * What the server did with request `id`, for diagnosing a failure: never received, answered at
+   * once, or held behind another request / on a connection that had stopped answering.
+   */
+  readonly whatHappened: (id: string) => string
   readonly repeats: () => ReadonlyMap<string, { readonly n: number; readonly fault: Fault | undefined }>
   readonly close: () => Promise<void>
 }
@@ -83,6 +88,11 @@ export const startSoakServer = (options: SoakServerOptions): Promise<SoakServer>
     let closing = false
     const seen = new Set<string>()
     const repeats = new Map<string, { n: number; fault: Fault | undefined }>()
+    /** Requests that were not answered as soon as they arrived, and why (bounded). */
+    const held = new Map<string, string>()
+    const hold = (id: string, why: string) => {
+      if (held.size < 100_000) held.set(id, why)
+    }
     const random = options.random
 
     /** setTimeout that `close()` clears. */
@@ -106,6 +116,10 @@ export const startSoakServer = (options: SoakServerOptions): Promise<SoakServer>
       let busy = false
       /** The connection will answer nothing more (stalled, reset, closed). */
       let dead = false
+      /** The request being answered, and the last one (to explain requests held behind them). */
+      let current: Request | undefined
+      let last: Request | undefined
+      const connection = accepted
 
       const write = (data: string | Buffer): boolean => {
         if (socket.destroyed || !socket.writable) return false
@@ -249,9 +263,12 @@ export const startSoakServer = (options: SoakServerOptions): Promise<SoakServer>
         const r = queue.shift()
         if (r === undefined) return
         busy = true
+        current = r
         answer(r).then(
           () => {
             busy = false
+            last = current
+            current = undefined
             pump()
           },
           () => {
@@ -277,6 +294,9 @@ export const startSoakServer = (options: SoakServerOptions): Promise<SoakServer>
           if (seen.has(r.id)) repeats.set(r.id, { n: (repeats.get(r.id)?.n ?? 1) + 1, fault: r.fault })
           else seen.add(r.id)
           queue.push(r)
+          const tag = (x: Request | undefined) => (x === undefined ? "?" : `${x.id} (${x.fault ?? "unknown"})`)
+          if (dead) hold(r.id, `received on connection #${connection}, which had stopped answering after ${tag(current ?? last)}`)
+          else if (busy) hold(r.id, `received on connection #${connection} while it was answering ${tag(current)}`)
         }
         pump()
       })
@@ -292,6 +312,7 @@ export const startSoakServer = (options: SoakServerOptions): Promise<SoakServer>
         garbled: () => garbled,
         unknown: () => unknown,
         repeats: () => repeats,
+        whatHappened: (id) => held.get(id) ?? (seen.has(id) ? "answered as it arrived" : "never received"),
         close: () =>
           new Promise<void>((done) => {
             closing = true
