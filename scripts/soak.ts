@@ -44,21 +44,23 @@ const parseDuration = (s: string): number => {
 }
 
 const argv = process.argv.slice(2).filter((a) => a !== "--")
+const BOOLEAN = new Set(["json", "healthy", "by-fault", "help"])
+const VALUED = new Set(["duration", "concurrency", "clients", "seed", "faults", "only-faults", "actions", "late-shape", "late-delay"])
 const flags = new Map<string, string | true>()
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i]!
   if (!a.startsWith("--")) fail(`unexpected argument "${a}"`)
   const eq = a.indexOf("=")
-  if (eq > 0) flags.set(a.slice(2, eq), a.slice(eq + 1))
-  else if (["json", "healthy", "by-fault", "help"].includes(a.slice(2))) flags.set(a.slice(2), true)
+  const name = eq > 0 ? a.slice(2, eq) : a.slice(2)
+  if (!BOOLEAN.has(name) && !VALUED.has(name)) fail(`unknown option --${name}`)
+  if (eq > 0) flags.set(name, a.slice(eq + 1))
+  else if (BOOLEAN.has(name)) flags.set(name, true)
   else {
     const v = argv[++i]
     if (v === undefined) fail(`${a} needs a value`)
-    flags.set(a.slice(2), v!)
+    flags.set(name, v!)
   }
 }
-const known = new Set(["late-delay", "late-shape", "duration", "concurrency", "clients", "seed", "faults", "only-faults", "healthy", "actions", "by-fault", "json", "help"])
-for (const k of flags.keys()) if (!known.has(k)) fail(`unknown option --${k}`)
 if (flags.has("help")) {
   console.log(usage)
   process.exit(0)

@@ -48,4 +48,27 @@ describe("soak", () => {
     },
     20_000
   )
+
+  it(
+    "the harness: a request that outlives the watchdog is counted as a hang, and the run still ends",
+    async () => {
+      // Client timeouts far away, a 300 ms watchdog, servers that stop answering.
+      const result = await runSoak({
+        durationMs: 600,
+        clients: ["pool"],
+        concurrency: 2,
+        faultWeights: { stallHead: 1 },
+        actionWeights: { read: 1 },
+        headersTimeoutMs: 60_000,
+        bodyTimeoutMs: 60_000,
+        timeoutMs: 60_000,
+        watchdogMs: 300
+      })
+      expect(result.totals.hangs).toBeGreaterThan(0)
+      expect(result.totals.wrong).toBe(0)
+      expect(result.totals.socketsOpenAtEnd).toBe(0)
+      expect(result.passed).toBe(false)
+    },
+    20_000
+  )
 })

@@ -47,6 +47,8 @@ export const renderReport = (r: SoakResult, options: { readonly byFault?: boolea
     `${fmtNum(r.durationMs / 1000)} s of requests (${fmtNum(r.elapsedMs / 1000)} s in all), ${r.concurrency} callers per client, seed ${r.seed}; ` +
       `headersTimeout ${r.timeouts.headersTimeoutMs} ms, bodyTimeout ${r.timeouts.bodyTimeoutMs} ms, timeout ${r.timeouts.timeoutMs} ms, watchdog ${r.timeouts.watchdogMs} ms; GC: ${r.heap.gc}`,
     "",
+    `Node ${r.machine.node}, ${r.machine.cpus} CPUs, load average ${r.machine.loadAverage.map((l) => l.toFixed(2)).join(" / ")} at the end.`,
+    "",
     markdownTable(headers, rows)
   )
   const samples = r.clients.flatMap((c) => c.samples)

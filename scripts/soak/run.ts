@@ -17,6 +17,7 @@
  * `timeout`), and a watchdog (`watchdogFactor` × `timeout`) that counts a hang when the request is
  * still running past it (the request is then disconnected and interrupted in the background).
  */
+import * as os from "node:os"
 import { monitorEventLoopDelay } from "node:perf_hooks"
 import * as v8 from "node:v8"
 import * as vm from "node:vm"
@@ -63,6 +64,8 @@ export interface SoakOptions {
   readonly timeoutMs?: number | undefined
   /** A request still running after this × `timeoutMs` is a hang. Default 2. */
   readonly watchdogFactor?: number | undefined
+  /** The watchdog in ms, instead of `watchdogFactor` × `timeoutMs` (to check the watchdog itself). */
+  readonly watchdogMs?: number | undefined
   /**
    * Shape of the bytes a server sends after a 204 / HEAD response, per client. Default
    * `"response"` (a well-formed response with another id) for `pool` and `platform`, `"body"` for
@@ -174,6 +177,8 @@ export interface SoakResult {
   }
   /** Event-loop delay over the run (client and servers share the loop): a timeout near these values may be the machine's. */
   readonly eventLoopDelay: { readonly p99Ms: number; readonly maxMs: number }
+  /** Node version, CPUs and the load average at the end (other processes count too). */
+  readonly machine: { readonly node: string; readonly cpus: number; readonly loadAverage: ReadonlyArray<number> }
   /** Every "must be 0" row is 0. */
   readonly passed: boolean
 }
@@ -367,7 +372,7 @@ interface ClientRun {
   readonly headersTimeoutMs: number
   readonly bodyTimeoutMs: number
   readonly timeoutMs: number
-  readonly watchdogFactor: number
+  readonly watchdogMs: number
   readonly graceMs: number
   readonly log: (line: string) => void
   readonly lateShape: LateShape
@@ -377,7 +382,7 @@ interface ClientRun {
 const runClient = (kind: ClientKind, index: number, o: ClientRun): Promise<ClientResult> => {
   const timeouts = { headersTimeoutMs: o.headersTimeoutMs, bodyTimeoutMs: o.bodyTimeoutMs, timeoutMs: o.timeoutMs }
   const options = clientOptions(kind, timeouts)
-  const watchdogMs = Math.round(o.timeoutMs * o.watchdogFactor)
+  const watchdogMs = o.watchdogMs
   const random = rng(o.seed + index * 7919)
   const pickFault = picker(FAULTS, o.faultWeights, random)
   const pickAction = picker(ACTIONS, o.actionWeights, random)
@@ -542,7 +547,7 @@ export const runSoak = async (options: SoakOptions = {}): Promise<SoakResult> =>
   const headersTimeoutMs = options.headersTimeoutMs ?? 1000
   const bodyTimeoutMs = options.bodyTimeoutMs ?? 1000
   const timeoutMs = options.timeoutMs ?? 3000
-  const watchdogFactor = options.watchdogFactor ?? 2
+  const watchdogMs = options.watchdogMs ?? Math.round(timeoutMs * (options.watchdogFactor ?? 2))
   const faultWeights = options.faultWeights ?? DEFAULT_FAULT_WEIGHTS
   const actionWeights = options.actionWeights ?? DEFAULT_ACTION_WEIGHTS
   const graceMs = options.graceMs ?? 1000
@@ -575,7 +580,7 @@ export const runSoak = async (options: SoakOptions = {}): Promise<SoakResult> =>
           headersTimeoutMs,
           bodyTimeoutMs,
           timeoutMs,
-          watchdogFactor,
+          watchdogMs,
           graceMs,
           log,
           lateShape: options.lateShape?.[kind] ?? (kind === "pipelined" ? "body" : "response"),
@@ -617,13 +622,14 @@ export const runSoak = async (options: SoakOptions = {}): Promise<SoakResult> =>
     elapsedMs: Date.now() - t0,
     concurrency,
     seed,
-    timeouts: { headersTimeoutMs, bodyTimeoutMs, timeoutMs, watchdogMs: Math.round(timeoutMs * watchdogFactor) },
+    timeouts: { headersTimeoutMs, bodyTimeoutMs, timeoutMs, watchdogMs },
     faultWeights,
     actionWeights,
     clients: results,
     totals,
     processErrors,
     heap: { gc: how, startAfterGcMb, endBeforeGcMb, endAfterGcMb },
+    machine: { node: process.version, cpus: os.cpus().length, loadAverage: os.loadavg() },
     eventLoopDelay: { p99Ms: loopDelay.percentile(99) / 1e6, maxMs: loopDelay.max / 1e6 },
     passed: MUST_BE_ZERO.every(([k]) => totals[k] === 0)
   }
