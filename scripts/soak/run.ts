@@ -13,6 +13,9 @@
  *   requests through `@effect/platform`'s `HttpClient.execute`, without a scope around them
  *   (bodies are read, streamed or dropped as users do).
  *
+ * Faults are drawn by weight, except that the first request of caller i has the i-th fault of
+ * positive weight: with 16 callers every fault is met at least once per client.
+ *
  * Each request is bounded three ways: the client's timeouts (`headersTimeout`, `bodyTimeout`,
  * `timeout`), and a watchdog (`watchdogFactor` × `timeout`) that counts a hang when the request is
  * still running past it (the request is then disconnected and interrupted in the background).
@@ -429,8 +432,11 @@ const runClient = (kind: ClientKind, index: number, o: ClientRun): Promise<Clien
     const until = Date.now() + o.durationMs
     let counter = 0
 
-    const one: Effect.Effect<void> = Effect.suspend(() => {
-      const fault = pickFault()
+    // The first request of caller i has the i-th fault of positive weight, so that every fault
+    // is met at least once per client however few requests a loaded machine manages.
+    const weighted = FAULTS.filter((f) => (o.faultWeights[f] ?? 0) > 0)
+    const one = (forced: Fault | undefined): Effect.Effect<void> => Effect.suspend(() => {
+      const fault = forced ?? pickFault()
       const action = pickAction()
       const id = `${kind}.${counter++}`
       const size = pickSize(random)
@@ -505,8 +511,19 @@ const runClient = (kind: ClientKind, index: number, o: ClientRun): Promise<Clien
       })
     })
 
-    const caller = Effect.whileLoop({ while: () => Date.now() < until, body: () => one, step: () => {} })
-    yield* Effect.forEach(Array.from({ length: o.concurrency }), () => caller, { concurrency: "unbounded", discard: true })
+    const caller = (i: number) => {
+      let first: Fault | undefined = weighted[i % weighted.length]
+      return Effect.whileLoop({
+        while: () => Date.now() < until,
+        body: () => {
+          const forced = first
+          first = undefined
+          return one(forced)
+        },
+        step: () => {}
+      })
+    }
+    yield* Effect.forEach(Array.from({ length: o.concurrency }, (_, i) => i), caller, { concurrency: "unbounded", discard: true })
     result.poolBeforeClose = built.stats()
     o.log(`${kind}: ${result.requests} requests; closing the client (pool before close: ${JSON.stringify(result.poolBeforeClose)})`)
     const closed = yield* Effect.timeoutOption(Effect.disconnect(Scope.close(scope, Exit.void)), Duration.millis(watchdogMs))
