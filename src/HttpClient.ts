@@ -19,12 +19,12 @@
  * ```
  * @since 0.1.0
  */
-import { Cause, Clock, Config, Context, Duration, Effect, Layer, Option, Schedule, Scope, Stream } from "effect"
+import { Cause, Clock, Config, Context, Duration, Effect, Either, Layer, Option, Schedule, Scope, Stream } from "effect"
 import { Headers, type HeadersInput } from "./Headers.js"
 import {
   DecodeError,
   InvalidURL,
-  RequestBodyError,
+  type InvalidTlsOptions,
   isRetryable,
   TimeoutError,
   TooManyRedirects,
@@ -32,6 +32,7 @@ import {
 } from "./Http1Error.js"
 import { knownBytes, writeBody, type Body } from "./internal/body.js"
 import { millisOf } from "./internal/bytes.js"
+import { withFields } from "./internal/errors.js"
 import { callerBody, callerHeaders } from "./internal/callerInput.js"
 import { deadlineTimeout, defaultBodyLimits, HttpResponseImpl, type BodyLimits, type Deadline } from "./internal/response.js"
 import { openTunnel } from "./internal/tunnel.js"
@@ -42,6 +43,7 @@ import type { HeadEvent, InterimResponse, ParserLimits } from "./protocol/events
 import { prepareRequest, type PreparedRequest } from "./protocol/RequestEncoder.js"
 import { parseUrl, type ParsedUrl } from "./protocol/url.js"
 import { layer as transportLayer, Transport } from "./Transport.js"
+import { checkTlsContext, validateTlsOptions } from "./transport/tlsOptions.js"
 import type { ReadTimeout, TlsOptions, TransportService } from "./transport/types.js"
 
 /** Options of {@link make}, {@link layer} and {@link layerWith}. All optional. */
@@ -94,6 +96,12 @@ export interface Options {
    */
   readonly queueTimeout?: Duration.DurationInput | undefined
 }
+
+/**
+ * The error of building a client with these options: `InvalidTlsOptions` when they carry `tls`
+ * (checked when the client is built), else none.
+ */
+export type TlsOptionsError<O> = O extends { readonly tls: object } ? InvalidTlsOptions : never
 
 /** A request for {@link HttpClientService.request}. */
 export interface ClientRequest<E = never, R = never> {
@@ -253,14 +261,14 @@ const isReplayable = (body: unknown): boolean => body === undefined || typeof bo
 
 const EMPTY = new Uint8Array(0)
 
-/** Times an idempotent request that nobody answered (stale socket, dead pipeline) is sent again. */
-const MAX_UNANSWERED_RETRIES = 3
+/**
+ * Times an idempotent request that nobody answered (stale socket, dead pipeline) is sent again,
+ * on a new socket (the contract: once).
+ */
+const MAX_UNANSWERED_RETRIES = 1
 
 /** Adds the request's method, host and port to an error raised before a socket was involved. */
-const located = <E extends Http1Error>(error: E, where: { method: string; host: string; port: number }): E => {
-  const Ctor = error.constructor as new (args: object) => E
-  return new Ctor({ ...error, ...where })
-}
+const located = <E extends Http1Error>(error: E, where: { method: string; host: string; port: number }): E => withFields(error, where)
 
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308])
@@ -349,13 +357,20 @@ interface Route {
  * const client = yield* HttpClient.make({ followRedirects: 5 })
  * ```
  */
-export const make = (options: Options = {}): Effect.Effect<HttpClientService, never, Transport | Scope.Scope> =>
+export const make = <O extends Options = Options>(
+  options: O = {} as O
+): Effect.Effect<HttpClientService, TlsOptionsError<O>, Transport | Scope.Scope> =>
+  makeClient(options) as Effect.Effect<HttpClientService, TlsOptionsError<O>, Transport | Scope.Scope>
+
+const makeClient = (options: Options): Effect.Effect<HttpClientService, InvalidTlsOptions, Transport | Scope.Scope> =>
   Effect.gen(function* () {
+    // TLS options are checked once, when the client is built: a key we would drop is refused.
+    const tls = options.tls === undefined ? undefined : yield* Either.flatMap(validateTlsOptions(options.tls), checkTlsContext)
     const transport = yield* Transport
     const scope = yield* Effect.scope
     const env = options.proxyFromEnv === true ? yield* readEnvProxies : undefined
     const clock = yield* Effect.clock
-    const client = new PooledClient(transport, scope, clock, options, env)
+    const client = new PooledClient(transport, scope, clock, tls === undefined ? options : { ...options, tls }, env)
     yield* Effect.addFinalizer(() => client.shutdown)
     return client
   })
@@ -611,7 +626,7 @@ class PooledClient implements HttpClientService {
   ): Effect.Effect<HttpResponseImpl, Http1Error | E, R | Scope.Scope> {
     const kind = callerBody(body)
     const where = { method, host: url.host, port: url.port }
-    if (kind._tag === "RequestBodyError") return Effect.fail(new RequestBodyError({ ...kind, ...where }))
+    if (kind._tag === "RequestBodyError") return Effect.fail(located(kind, where))
     const prepared = prepareRequest({
       method,
       target: route.target,
@@ -650,7 +665,7 @@ class PooledClient implements HttpClientService {
               const failure = Option.getOrUndefined(Cause.failureOption(cause)) as Http1Error | E | undefined
               const tag = (failure as { _tag?: string } | undefined)?._tag
               // Nobody answered it: a kept-alive socket the server closed, or a pipelined request
-              // behind one that failed. Again on a fresh connection (a few times at most).
+              // behind one that failed. Once more, on a new socket.
               const unanswered = (lease.reused || ex.index > 0) && (tag === "RemoteDisconnected" || tag === "ConnectionReset")
               return Effect.zipRight(discard, unanswered ? restore(Effect.suspend(() => attempt(true, retries + 1))) : Effect.failCause(cause))
             },
@@ -736,7 +751,7 @@ class PooledClient implements HttpClientService {
  * program.pipe(Effect.provide(HttpClient.layer({ maxConnectionsPerOrigin: 16, timeout: "10 seconds" })))
  * ```
  */
-export const layer = (options?: Options): Layer.Layer<HttpClient> =>
+export const layer = <O extends Options = Options>(options?: O): Layer.Layer<HttpClient, TlsOptionsError<O>> =>
   Layer.provide(layerWith(options), transportLayer)
 
 /**
@@ -747,5 +762,5 @@ export const layer = (options?: Options): Layer.Layer<HttpClient> =>
  * const TestClient = HttpClient.layerWith().pipe(Layer.provide(Transport.layerMock(["HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"])))
  * ```
  */
-export const layerWith = (options?: Options): Layer.Layer<HttpClient, never, Transport> =>
-  Layer.scoped(HttpClient, make(options))
+export const layerWith = <O extends Options = Options>(options?: O): Layer.Layer<HttpClient, TlsOptionsError<O>, Transport> =>
+  Layer.scoped(HttpClient, make<O>(options ?? ({} as O)))

@@ -22,11 +22,12 @@
  * @since 0.1.0
  */
 import { domainToASCII } from "node:url"
-import { Duration, Effect, ExecutionStrategy, Exit, Scope } from "effect"
+import { Duration, Effect, Either, ExecutionStrategy, Exit, Scope } from "effect"
 import {
   CannotSendHeader,
   CannotSendRequest,
   InvalidURL,
+  type InvalidTlsOptions,
   NotConnected,
   ResponseNotReady,
   type Http1Error
@@ -47,11 +48,13 @@ import {
 import { parseHostPort } from "./protocol/url.js"
 import { knownBytes, writeBody, type Body } from "./internal/body.js"
 import { millisOf } from "./internal/bytes.js"
+import { withFields } from "./internal/errors.js"
 import { callerBody, callerHeaders } from "./internal/callerInput.js"
 import { defaultBodyLimits, HttpResponseImpl, type BodyLimits, type ResponseOwner } from "./internal/response.js"
 import { openTunnel } from "./internal/tunnel.js"
 import { readTimeout, Wire } from "./internal/wire.js"
 import { Transport, type Socket, type TlsOptions } from "./Transport.js"
+import { checkTlsContext, validateTlsOptions } from "./transport/tlsOptions.js"
 
 export type { HttpResponse } from "./HttpResponse.js"
 export type { Body, BodyChunk } from "./internal/body.js"
@@ -169,11 +172,14 @@ const COALESCE_LIMIT = 65_536
 const makeWith = (
   options: Options,
   secure: boolean
-): Effect.Effect<HttpConnection, InvalidURL, Transport | Scope.Scope> =>
+): Effect.Effect<HttpConnection, InvalidURL | InvalidTlsOptions, Transport | Scope.Scope> =>
   Effect.gen(function* () {
     const defaultPort = secure ? 443 : 80
     const hp = parseHostPort(options.host, options.port, defaultPort)
     if (hp instanceof InvalidURL) return yield* Effect.fail(hp)
+    // TLS options are checked once, here: a key we would drop is refused.
+    const tls = options.tls === undefined ? undefined : yield* Either.flatMap(validateTlsOptions(options.tls), checkTlsContext)
+    if (tls !== undefined) options = { ...options, tls }
     const transport = yield* Transport
     const scope = yield* Effect.scope
     return new HttpConnectionImpl(transport, scope, hp.host, hp.port, defaultPort, secure, options)
@@ -188,14 +194,14 @@ const makeWith = (
  * const conn = yield* HttpConnection.make({ host: "[::1]:8080" })
  * ```
  */
-export const make = (options: Options): Effect.Effect<HttpConnection, InvalidURL, Transport | Scope.Scope> =>
+export const make = (options: Options): Effect.Effect<HttpConnection, InvalidURL | InvalidTlsOptions, Transport | Scope.Scope> =>
   makeWith(options, false)
 
 /**
  * Makes a TLS connection (Python's `HTTPSConnection`); used by `HttpsConnection.make`.
  * @internal
  */
-export const makeSecure = (options: Options): Effect.Effect<HttpConnection, InvalidURL, Transport | Scope.Scope> =>
+export const makeSecure = (options: Options): Effect.Effect<HttpConnection, InvalidURL | InvalidTlsOptions, Transport | Scope.Scope> =>
   makeWith(options, true)
 
 interface Tunnel {
@@ -267,8 +273,7 @@ class HttpConnectionImpl implements HttpConnection {
 
   /** Adds this connection's host and port to an error raised before a socket was involved. */
   private located<E extends Http1Error>(error: E): E {
-    const Ctor = error.constructor as new (args: object) => E
-    return new Ctor({ ...error, ...this.ctx() })
+    return withFields(error, this.ctx())
   }
 
   private log(text: string): Effect.Effect<void> {

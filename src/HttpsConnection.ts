@@ -21,12 +21,12 @@
  * @since 0.1.0
  */
 import type { Effect, Scope } from "effect"
-import type { InvalidURL } from "./Http1Error.js"
+import type { InvalidTlsOptions, InvalidURL } from "./Http1Error.js"
 import { makeSecure, type HttpConnection, type Options } from "./HttpConnection.js"
 import type { Transport } from "./Transport.js"
 
 export type { HttpConnection as HttpsConnection, Options } from "./HttpConnection.js"
 
 /** Makes an HTTPS connection (default port 443). No socket is opened until the first request. */
-export const make = (options: Options): Effect.Effect<HttpConnection, InvalidURL, Transport | Scope.Scope> =>
+export const make = (options: Options): Effect.Effect<HttpConnection, InvalidURL | InvalidTlsOptions, Transport | Scope.Scope> =>
   makeSecure(options)

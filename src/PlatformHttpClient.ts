@@ -223,8 +223,9 @@ export const layerFromClient: Layer.Layer<PlatformClient.HttpClient, never, OurC
  * ```
  * @since 0.1.0
  */
-export const layerWith = (options?: OurClient.Options): Layer.Layer<PlatformClient.HttpClient> =>
-  Layer.provide(layerFromClient, OurClient.layer(options))
+export const layerWith = <O extends OurClient.Options = OurClient.Options>(
+  options?: O
+): Layer.Layer<PlatformClient.HttpClient, OurClient.TlsOptionsError<O>> => Layer.provide(layerFromClient, OurClient.layer<O>(options))
 
 /**
  * Platform's `HttpClient.HttpClient` on our pooled client with default options; needs nothing.
@@ -242,7 +243,7 @@ export const layerWith = (options?: OurClient.Options): Layer.Layer<PlatformClie
  * ```
  * @since 0.1.0
  */
-export const layer: Layer.Layer<PlatformClient.HttpClient> = layerWith()
+export const layer: Layer.Layer<PlatformClient.HttpClient> = layerWith<{}>()
 
 /**
  * Our response behind a response of this client (status reason, HTTP version, trailers, ...), when

@@ -9,8 +9,10 @@ import { bodyKindOf, type BodyKind } from "../protocol/RequestEncoder.js"
 import { describe } from "./body.js"
 
 /** The caller's header fields as pairs, or why they cannot be sent. */
-export const callerHeaders = (input: HeadersInput | undefined): Array<[string, string]> | InvalidHeader =>
-  Headers.from(input).pairs()
+export const callerHeaders = (input: HeadersInput | undefined): Array<[string, string]> | InvalidHeader => {
+  const headers = Headers.fromInput(input)
+  return headers instanceof Headers ? headers.pairs() : headers
+}
 
 /** What is known of a caller's body, or `RequestBodyError` for a value that is not a body. */
 export const callerBody = (body: unknown): BodyKind | RequestBodyError => {

@@ -6,12 +6,13 @@
 import { Buffer, constants as bufferConstants } from "node:buffer"
 import { Chunk, Effect, Option, Stream } from "effect"
 import { Headers } from "../Headers.js"
-import { BadStatusLine, BodyTooLarge, TimeoutError, type Http1Error, type IncompleteRead, type TimeoutPhase } from "../Http1Error.js"
+import { BadStatusLine, BodyTooLarge, type TimeoutError, type Http1Error, type IncompleteRead, type TimeoutPhase } from "../Http1Error.js"
 import type { HttpResponse } from "../HttpResponse.js"
 import type { ConnectionEvent, Exchange } from "../protocol/ClientConnection.js"
 import type { DataEvent, EndEvent, HeadEvent, InterimResponse } from "../protocol/events.js"
 import type { ReadTimeout } from "../transport/types.js"
 import { concatBytes } from "./bytes.js"
+import { withFields } from "./errors.js"
 import { readTimeout, type Wire } from "./wire.js"
 
 /** How a response hands its connection back. */
@@ -68,7 +69,7 @@ export const waitFor = (
 
 /** A timeout against a deadline reports the deadline's whole limit, not what was left of it. */
 export const deadlineTimeout = <E extends Http1Error>(e: E, deadline: Deadline | undefined, phase: TimeoutPhase = "total"): E | TimeoutError =>
-  deadline !== undefined && e._tag === "TimeoutError" && e.phase === phase ? new TimeoutError({ ...e, timeoutMs: deadline.ms }) : e
+  deadline !== undefined && e._tag === "TimeoutError" && e.phase === phase ? withFields(e, { timeoutMs: deadline.ms }) : e
 
 export class HttpResponseImpl implements HttpResponse {
   readonly status: number

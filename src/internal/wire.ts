@@ -7,7 +7,7 @@
  * It decides nothing about framing or reuse: the core does. Nothing outside writes its fields.
  * @internal
  */
-import { Effect } from "effect"
+import { Duration, Effect } from "effect"
 import {
   ConnectionReset,
   IncompleteRead,
@@ -15,10 +15,11 @@ import {
   type ContentLengthMismatch,
   type Http1Error,
   type InvalidRequestFraming,
-  type TimeoutError,
+  TimeoutError,
   type TimeoutPhase
 } from "../Http1Error.js"
 import { Headers } from "../Headers.js"
+import { withFields } from "./errors.js"
 import { ClientConnection, type ConnectionEvent, type Exchange } from "../protocol/ClientConnection.js"
 import type { DataEvent, EndEvent, HeadEvent, InterimResponse, ParseError, ParserLimits } from "../protocol/events.js"
 import type { PreparedRequest } from "../protocol/RequestEncoder.js"
@@ -77,8 +78,7 @@ export class Wire {
 
   /** Adds the connection's context to an error. */
   contextualize<E extends Http1Error>(error: E, ex?: Exchange): E {
-    const Ctor = error.constructor as new (args: object) => E
-    return new Ctor({ ...error, ...this.context(ex) })
+    return withFields(error, this.context(ex))
   }
 
   /** Whether a new request may be written now (the core's rule, with the socket's unread bytes). */
@@ -108,7 +108,7 @@ export class Wire {
     return Effect.catchAll(this.socket.write(data, this.writeTimeout), (e): Effect.Effect<never, ConnectionReset | TimeoutError> => {
       this.poison("a write failed")
       if (e._tag === "TimeoutError") return Effect.fail(this.contextualize(e, ex))
-      return Effect.fail(this.contextualize(new ConnectionReset({ ...e, beforeResponse: ex === undefined || !ex.sawResponseByte }), ex))
+      return Effect.fail(withFields(e, { ...this.context(ex), beforeResponse: ex === undefined || !ex.sawResponseByte }))
     })
   }
 
@@ -146,10 +146,10 @@ export class Wire {
     return Effect.matchEffect(this.socket.read(timeout), {
       onFailure: (e): Effect.Effect<never, ConnectionReset | RemoteDisconnected | TimeoutError> => {
         this.poison(e._tag === "TimeoutError" ? "a read timed out" : "the connection was reset")
-        if (e._tag === "TimeoutError") return Effect.fail(new (e.constructor as typeof TimeoutError)({ ...e, ...this.context(ex), bytesReceived: this.conn.bufferedLength }))
+        if (e._tag === "TimeoutError") return Effect.fail(withFields(e, { ...this.context(ex), bytesReceived: this.conn.bufferedLength }))
         // A reset before any byte of the response is the server closing without a response.
         if (!ex.sawResponseByte) return Effect.fail(new RemoteDisconnected({ ...this.context(ex), code: e.code, cause: e.cause }))
-        return Effect.fail(this.contextualize(new ConnectionReset({ ...e, beforeResponse: false }), ex))
+        return Effect.fail(withFields(e, { ...this.context(ex), beforeResponse: false }))
       },
       onSuccess: (chunk) => {
         if (chunk === undefined) this.conn.receiveEof()
@@ -159,14 +159,22 @@ export class Wire {
     })
   }
 
-  /** Waits until every exchange ahead of `ex` is over or abandoned (or the connection is lost). */
-  private awaitTurn(ex: Exchange): Effect.Effect<void> {
-    return Effect.async<void>((resume) => {
+  /**
+   * Waits until every exchange ahead of `ex` is over or abandoned (or the connection is lost),
+   * bounded by the read timeout it would have had (a reader ahead may be slow to read its body).
+   */
+  private awaitTurn(ex: Exchange, timeout: ReadTimeout | undefined): Effect.Effect<void, TimeoutError> {
+    const turn = Effect.async<void>((resume) => {
       if (this.conn.isTurn(ex) || this.conn.reuse._tag === "Poisoned") return resume(Effect.void)
       this.turnWaiters.set(ex, () => resume(Effect.void))
       return Effect.sync(() => {
         this.turnWaiters.delete(ex)
       })
+    })
+    if (timeout === undefined) return turn
+    return Effect.timeoutFail(turn, {
+      duration: Duration.millis(timeout.ms),
+      onTimeout: () => new TimeoutError({ phase: timeout.phase, timeoutMs: timeout.ms, detail: "pipelined behind responses still being read", ...this.context(ex) })
     })
   }
 
@@ -202,14 +210,18 @@ export class Wire {
     return ev
   }
 
-  /** The next event of `ex`'s response, reading (and waiting for its turn) as needed. */
-  next(ex: Exchange, timeout: ReadTimeout | undefined): Effect.Effect<WireEvent, Http1Error> {
+  /**
+   * The next event of `ex`'s response, reading (and waiting for its turn) as needed. `wait` gives
+   * each read's timeout when it starts: a deadline shrinks read by read, so trickled bytes never
+   * extend it.
+   */
+  next(ex: Exchange, wait: () => ReadTimeout | undefined): Effect.Effect<WireEvent, Http1Error> {
     const ev = this.poll(ex)
     switch (ev._tag) {
       case "NeedData":
-        return Effect.flatMap(this.fill(ex, timeout), () => this.next(ex, timeout))
+        return Effect.flatMap(this.fill(ex, wait()), () => this.next(ex, wait))
       case "NotYourTurn":
-        return Effect.flatMap(this.awaitTurn(ex), () => this.next(ex, timeout))
+        return Effect.flatMap(this.awaitTurn(ex, wait()), () => this.next(ex, wait))
       case "Error":
         return Effect.fail(this.parseError(ev.error, ex))
       case "Lost":
@@ -235,7 +247,7 @@ export class Wire {
     wait: () => ReadTimeout | undefined
   ): Effect.Effect<HeadEvent, Http1Error> {
     const loop: Effect.Effect<HeadEvent, Http1Error> = Effect.suspend(() =>
-      Effect.flatMap(this.next(ex, wait()), (ev) => {
+      Effect.flatMap(this.next(ex, wait), (ev) => {
         if (ev._tag !== "Head") return loop
         if (!ev.interim) return Effect.succeed(ev)
         interim?.push({ status: ev.status, reason: ev.reason, headers: Headers.fromRaw(ev.headers) })
@@ -253,6 +265,6 @@ export class Wire {
 
   /** An IncompleteRead carrying the bytes read by the failing call. */
   incomplete(error: IncompleteRead, partial: Uint8Array, ex: Exchange): IncompleteRead {
-    return new IncompleteRead({ ...error, ...this.context(ex), partial })
+    return withFields(error, { ...this.context(ex), partial })
   }
 }

@@ -85,6 +85,8 @@ interface Waiter {
   readonly resume: (handover: Handover) => void
   /** May join a busy connection (pipelining). */
   readonly pipelinable: boolean
+  /** Must get a new socket (a retry after a kept-alive one failed): never handed a used one. */
+  readonly fresh: boolean
 }
 
 export class OriginPool {
@@ -202,7 +204,7 @@ export class OriginPool {
     if (this.options.pipelining <= 1 || pc.exclusive || pc.retired) return
     for (let i = 0; i < this.waiters.length && pc.leases < this.options.pipelining && pc.wire.canSend(true); ) {
       const waiter = this.waiters[i]!
-      if (!waiter.pipelinable) {
+      if (!waiter.pipelinable || waiter.fresh) {
         i++
         continue
       }
@@ -254,7 +256,7 @@ export class OriginPool {
       if (this.waiters.length >= this.options.maxPending) {
         return Effect.fail(new PoolExhausted({ origin: this.options.origin, maxPending: this.options.maxPending }))
       }
-      return this.wait(pipelinable)
+      return this.wait(pipelinable, fresh)
     })
   }
 
@@ -263,7 +265,7 @@ export class OriginPool {
    * after the hand-over the rest runs uninterruptibly, and an interruption (or the queue timeout)
    * that races the hand-over gives it back.
    */
-  private wait(pipelinable: boolean): Effect.Effect<Lease, Http1Error> {
+  private wait(pipelinable: boolean, fresh: boolean): Effect.Effect<Lease, Http1Error> {
     const queueMs = this.options.queueTimeoutMs
     return Effect.uninterruptibleMask((restore) =>
       Effect.suspend(() => {
@@ -275,7 +277,8 @@ export class OriginPool {
             handed = h
             wake?.(Effect.succeed(h))
           },
-          pipelinable
+          pipelinable,
+          fresh
         }
         this.waiters.push(waiter)
         const waiting = Effect.async<Handover>((resume) => {
@@ -338,6 +341,8 @@ export class OriginPool {
       if (!this.usable(pc, now)) return this.destroy(pc)
       const waiter = this.waiters.shift()
       if (waiter !== undefined) {
+        // A waiter that must have a new socket gets this one's slot instead.
+        if (waiter.fresh) return Effect.zipRight(this.retire(pc), Effect.sync(() => waiter.resume(SLOT)))
         pc.exclusive = false
         waiter.resume({ _tag: "lease", lease: this.lend(pc, true, false) })
         return Effect.void

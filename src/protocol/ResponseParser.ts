@@ -732,10 +732,14 @@ export class ResponseParser {
         const value = fields[k + 1]!
         te = te === undefined ? value : `${te}, ${value}`
       } else if (len === 10) {
-        if (!sameLower(name, "connection")) continue
-        const flags = connectionTokens(fields[k + 1]!)
-        if ((flags & 1) !== 0) close = true
-        if ((flags & 2) !== 0) keepAliveToken = true
+        if (sameLower(name, "connection")) {
+          const flags = connectionTokens(fields[k + 1]!)
+          if ((flags & 1) !== 0) close = true
+          if ((flags & 2) !== 0) keepAliveToken = true
+        } else if (sameLower(name, "keep-alive")) {
+          // Python's _check_close: on HTTP/1.0 a Keep-Alive header alone keeps the connection.
+          keepAliveToken = true
+        }
       }
     }
     if (te !== undefined && clRaw !== undefined) {

@@ -247,7 +247,8 @@ describe("close-delimited bodies and keep-alive", () => {
     ka("HTTP/1.0 keep-alive", "HTTP/1.0 200 OK", ["Connection", "keep-alive"], true, 10),
     ka("HTTP/1.0 Keep-Alive (case)", "HTTP/1.0 200 OK", ["Connection", "Keep-Alive"], true, 10),
     ka("HTTP/1.0 keep-alive and close", "HTTP/1.0 200 OK", ["Connection", "keep-alive, close"], false, 10),
-    ka("HTTP/1.0 Keep-Alive header alone is not enough", "HTTP/1.0 200 OK", ["Keep-Alive", "timeout=5"], false, 10),
+    ka("HTTP/1.0 Keep-Alive header alone keeps the connection (Python _check_close)", "HTTP/1.0 200 OK", ["Keep-Alive", "timeout=5"], true, 10),
+    ka("HTTP/1.0 Keep-Alive header with Connection: close", "HTTP/1.0 200 OK", ["Keep-Alive", "timeout=5", "Connection", "close"], false, 10),
     ka("HTTP/0.9 keep-alive", "HTTP/0.9 200 OK", ["Connection", "keep-alive"], true, 10)
   ])
 })
