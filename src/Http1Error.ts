@@ -39,7 +39,7 @@ const where = (c: ConnectionContext): string => {
 const hostForMessage = (host: string) => (host.includes(":") && !host.startsWith("[") ? `[${host}]` : host)
 
 /** Renders up to 64 bytes of what the peer sent, for error messages. */
-export const showBytes = (bytes: string | Uint8Array | undefined, max = 64): string => {
+const showBytes = (bytes: string | Uint8Array | undefined, max = 64): string => {
   if (bytes === undefined) return "<nothing>"
   let s = ""
   const n = Math.min(bytes.length, max)

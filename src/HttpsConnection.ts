@@ -22,11 +22,11 @@
  */
 import type { Effect, Scope } from "effect"
 import type { InvalidTlsOptions, InvalidURL } from "./Http1Error.js"
-import { makeSecure, type HttpConnection, type Options } from "./HttpConnection.js"
+import { makeWith, type HttpConnection, type Options } from "./internal/connection.js"
 import type { Transport } from "./Transport.js"
 
 export type { HttpConnection as HttpsConnection, Options } from "./HttpConnection.js"
 
 /** Makes an HTTPS connection (default port 443). No socket is opened until the first request. */
 export const make = (options: Options): Effect.Effect<HttpConnection, InvalidURL | InvalidTlsOptions, Transport | Scope.Scope> =>
-  makeSecure(options)
+  makeWith(options, true)

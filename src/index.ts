@@ -25,6 +25,8 @@ export * as HttpResponse from "./HttpResponse.js"
 export * as HttpClient from "./HttpClient.js"
 /** `@effect/platform`'s `HttpClient.HttpClient` on our engine. */
 export * as PlatformHttpClient from "./PlatformHttpClient.js"
+/** The sans-IO connection core: one connection's framing, reuse and pipelining decisions. */
+export * as ClientConnection from "./protocol/ClientConnection.js"
 /** The sans-IO response parser. */
 export * as ResponseParser from "./protocol/ResponseParser.js"
 /** The sans-IO request serializer. */

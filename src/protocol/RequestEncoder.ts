@@ -277,10 +277,6 @@ export const putRequest = (
   return r instanceof RequestHead ? Either.right(r) : Either.left(r)
 }
 
-/** {@link putRequest} without the `Either`: the head or the error. */
-export const tryPutRequest = (method: string, target: string, options: PutRequestOptions = {}): RequestHead | InvalidMethod | InvalidURL =>
-  startHead(method, target, options)
-
 const startHead = (method: string, target: string, options: PutRequestOptions): RequestHead | InvalidMethod | InvalidURL => {
   const t = target === "" ? "/" : target
   const badMethod = validateMethod(method)
@@ -584,10 +580,3 @@ export const lastChunk = (
   }
   return Either.right(s.length === 3 ? LAST_CHUNK : Buffer.from(s + CRLF, "latin1"))
 }
-
-/** A body chunk as bytes: strings as UTF-8 (the contract), `Uint8Array` as is. */
-export const toBytes = (data: string | Uint8Array): Uint8Array =>
-  typeof data === "string" ? Buffer.from(data, "utf8") : data
-
-/** A head string as Latin-1 bytes. Characters above U+00FF must have been refused before. */
-export const latin1 = (s: string): Uint8Array => Buffer.from(s, "latin1")
