@@ -547,14 +547,17 @@ class PooledClient implements HttpClientService {
       const deadline = totalMs !== undefined ? { at: this.now() + totalMs, ms: totalMs } : undefined
       const maxRedirects = req.followRedirects ?? this.config.followRedirects ?? 0
       const method = req.method ?? "GET"
+      const url = String(req.url)
+      const parsed = this.parse(url)
+      const where = parsed instanceof InvalidURL ? { method } : { method, host: parsed.host, port: parsed.port }
       const headers = callerHeaders(req.headers)
-      if (!Array.isArray(headers)) return Effect.fail(headers)
-      const run = this.follow(method, String(req.url), headers, req.body, maxRedirects, 0, deadline)
+      if (!Array.isArray(headers)) return Effect.fail(withFields(headers, where))
+      const run = this.follow(method, url, headers, req.body, maxRedirects, 0, deadline)
       if (deadline === undefined) return run
       // The total timeout also bounds connect and queueing; reads below use the same deadline.
       return Effect.timeoutFail(run, {
         duration: Duration.millis(deadline.ms),
-        onTimeout: () => new TimeoutError({ phase: "total", timeoutMs: deadline.ms, method })
+        onTimeout: () => new TimeoutError({ phase: "total", timeoutMs: deadline.ms, ...where })
       })
     })
   }
@@ -643,7 +646,7 @@ class PooledClient implements HttpClientService {
     // an interruption while writing or waiting for the head still settles the connection.
     const attempt = (fresh: boolean, retries: number): Effect.Effect<HttpResponseImpl, Http1Error | E, R | Scope.Scope> =>
       Effect.uninterruptibleMask((restore) =>
-        Effect.flatMap(restore(this.poolFor(route).acquire(fresh, pipelinable)), (lease) => {
+        Effect.flatMap(restore(Effect.mapError(this.poolFor(route).acquire(fresh, pipelinable), (e) => located(e, where))), (lease) => {
           // The lease's own pool (looked up per attempt: a pool left empty is forgotten).
           const pool = lease.pool
           const pc = lease.conn

@@ -333,8 +333,8 @@ class HttpConnectionImpl implements HttpConnection {
       }
       // Python sends the tunnel host in its IDNA form; an ASCII host is left as it is.
       // eslint-disable-next-line no-control-regex
-      const ascii = /^[\x00-\x7f]*$/.test(host) ? host : domainToASCII(host)
-      if (ascii === "") return Effect.fail(this.located(new InvalidURL({ url: host, reason: "the tunnel host is not a valid domain name" })))
+      const ascii = idnaHost(host, port)
+      if (ascii === undefined) return Effect.fail(this.located(new InvalidURL({ url: host, reason: "the tunnel host is not a valid domain name" })))
       const hp = parseHostPort(ascii, port, this.defaultPort)
       if (hp instanceof InvalidURL) return Effect.fail(this.located(hp))
       const pairs = callerHeaders(headers)
@@ -644,6 +644,21 @@ class HttpConnectionImpl implements HttpConnection {
 }
 
 const EMPTY = new Uint8Array(0)
+
+/**
+ * A tunnel host in its IDNA form (Python encodes it with "idna"), a `:port` in it kept as it is;
+ * ASCII hosts unchanged; `undefined` when it is no valid domain name.
+ */
+const idnaHost = (host: string, port: number | undefined): string | undefined => {
+  // eslint-disable-next-line no-control-regex
+  if (/^[\x00-\x7f]*$/.test(host)) return host
+  const colon = host.lastIndexOf(":")
+  const hasPort = port === undefined && colon > 0 && host.indexOf(":") === colon
+  const name = hasPort ? host.slice(0, colon) : host
+  const ascii = domainToASCII(name)
+  if (ascii === "") return undefined
+  return hasPort ? ascii + host.slice(colon) : ascii
+}
 
 const EXPECT_CONTINUE: ReadonlyArray<readonly [string, string]> = [["Expect", "100-continue"]]
 
