@@ -3,7 +3,7 @@
  * thousands of origins does not keep thousands of pools.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, TestClock } from "effect"
+import { Effect, Fiber, Layer, TestClock } from "effect"
 import { HttpClient, Transport } from "../../src/index.js"
 import { liveWatchdog, watchdog } from "./support.js"
 
@@ -137,3 +137,78 @@ describe("empty pools are forgotten", () => {
       (effect) => liveWatchdog(effect)
     ))
 })
+
+describe("pools emptied by failures are forgotten too", () => {
+  it.live("200 origins whose connect is refused: stats() is empty", () =>
+    Effect.gen(function* () {
+      const c = yield* HttpClient.HttpClient
+      const tags = yield* Effect.forEach(
+        Array.from({ length: 200 }, (_, i) => i),
+        (i) => Effect.map(Effect.flip(Effect.scoped(c.get(`http://refused${i}.test/`))), (e) => e._tag),
+        { concurrency: 16 }
+      )
+      expect(new Set(tags)).toEqual(new Set(["ConnectError"]))
+      expect(c.stats()).toEqual([])
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(
+        (() => {
+          const mock = Transport.layerMock([], { connectError: true })
+          return Layer.merge(HttpClient.layerWith({}).pipe(Layer.provide(mock)), mock)
+        })()
+      ),
+      (effect) => watchdog(effect)
+    ))
+
+  it.effect("TestClock: 100 origins that never answer (headersTimeout): stats() is empty, no socket open", () =>
+    Effect.gen(function* () {
+      const c = yield* HttpClient.HttpClient
+      const peer = yield* Transport.MockPeer
+      const fibers = yield* Effect.forEach(
+        Array.from({ length: 100 }, (_, i) => i),
+        (i) => Effect.fork(Effect.flip(Effect.scoped(c.get(`http://silent${i}.test/`)))),
+      )
+      yield* settle(() => peer.requests().length === 100)
+      expect(c.stats().length).toBe(100)
+      yield* TestClock.adjust("1 second")
+      for (const f of fibers) expect((yield* Fiber.join(f))._tag).toBe("TimeoutError")
+      expect(c.stats()).toEqual([])
+      expect(peer.openConnections()).toBe(0)
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(
+        (() => {
+          const mock = Transport.layerMock(Array.from({ length: 100 }, () => Transport.mock.stall), { keepOpen: true })
+          return Layer.merge(HttpClient.layerWith({ headersTimeout: "1 second" }).pipe(Layer.provide(mock)), mock)
+        })()
+      ),
+      (effect) => liveWatchdog(effect)
+    ))
+
+  it.live("responses given up before their end (close, BodyTooLarge): the pools are forgotten", () =>
+    Effect.gen(function* () {
+      const c = yield* HttpClient.HttpClient
+      const peer = yield* Transport.MockPeer
+      yield* Effect.forEach(
+        Array.from({ length: 100 }, (_, i) => i),
+        (i) =>
+          Effect.scoped(
+            Effect.flatMap(c.get(`http://big${i}.test/`), (r) => (i % 2 === 0 ? r.close : Effect.ignore(r.bytes)))
+          ),
+        { concurrency: 16, discard: true }
+      )
+      expect(c.stats()).toEqual([])
+      expect(peer.openConnections()).toBe(0)
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(
+        (() => {
+          const big = "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + "a".repeat(100_000)
+          const mock = Transport.layerMock(Array.from({ length: 100 }, () => big), { keepOpen: true })
+          return Layer.merge(HttpClient.layerWith({ maxBodySize: 1000 }).pipe(Layer.provide(mock)), mock)
+        })()
+      ),
+      (effect) => watchdog(effect)
+    ))
+})
+

@@ -111,3 +111,62 @@ describe("HttpConnection: timeout is per read (Python's meaning)", () => {
       expect(failureOf(exit)).toMatchObject({ _tag: "TimeoutError", phase: "headers", timeoutMs: 400 })
     }))
 })
+
+describe("pooled client: what headersTimeout and bodyTimeout measure", () => {
+  it.scopedLive("headersTimeout starts after the last request byte: a 750 ms upload with headersTimeout 400 ms succeeds", () =>
+    Effect.gen(function* () {
+      // Answers once the whole (chunked) request arrived.
+      const server = yield* rawServer((socket) => {
+        let buf = ""
+        socket.on("data", (d: Buffer) => {
+          buf += d.toString("latin1")
+          if (buf.endsWith("\r\n0\r\n\r\n")) socket.write(RESPONSE)
+        })
+      })
+      async function* slowBody() {
+        for (const part of ["a", "b", "c"]) {
+          await new Promise((r) => setTimeout(r, 250))
+          yield part
+        }
+      }
+      const text = yield* withClient(
+        Effect.flatMap(HttpClient.HttpClient, (c) => Effect.scoped(Effect.flatMap(c.post(`${server.url}/up`, { body: slowBody() }), (r) => r.text))),
+        { headersTimeout: "400 millis" }
+      )
+      expect(text).toBe("ok")
+    }))
+
+  it.scopedLive("bodyTimeout is between body bytes: a body trickled every 100 ms with bodyTimeout 400 ms completes", () =>
+    Effect.gen(function* () {
+      const body = "0123456789"
+      const server = yield* rawServer((socket) => {
+        socket.once("data", () => {
+          socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`)
+          let i = 0
+          const timer = setInterval(() => {
+            if (socket.destroyed || i >= body.length) return clearInterval(timer)
+            socket.write(body[i++]!)
+          }, 100)
+          socket.on("close", () => clearInterval(timer))
+        })
+      })
+      const [text, ms] = yield* withClient(
+        Effect.flatMap(HttpClient.HttpClient, (c) => timed(Effect.scoped(Effect.flatMap(c.get(`${server.url}/b`), (r) => r.text)))),
+        { headersTimeout: "400 millis", bodyTimeout: "400 millis" }
+      )
+      expect(text).toBe(body)
+      expect(ms).toBeGreaterThan(800)
+    }))
+
+  it.scopedLive("the total timeout still bounds a trickled head when it is shorter than headersTimeout", () =>
+    Effect.gen(function* () {
+      const server = yield* trickleServer(RESPONSE, 100)
+      const [exit, ms] = yield* withClient(
+        Effect.flatMap(HttpClient.HttpClient, (c) => timedExit(Effect.scoped(Effect.flatMap(c.get(`${server.url}/t`), (r) => r.text)))),
+        { headersTimeout: "5 seconds", timeout: "300 millis" }
+      )
+      expect(failureOf(exit)).toMatchObject({ _tag: "TimeoutError", phase: "total", timeoutMs: 300 })
+      expect(ms).toBeLessThan(1500)
+    }))
+})
+

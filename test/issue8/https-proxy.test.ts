@@ -9,7 +9,7 @@ import * as net from "node:net"
 import type * as tls from "node:tls"
 import { HttpClient } from "../../src/index.js"
 import * as certs from "../fixtures/certs.js"
-import { ok, rawServer, tlsServer } from "../helpers/servers.js"
+import { httpsServer, ok, rawServer, tlsServer } from "../helpers/servers.js"
 import { failureOf, withClient } from "./support.js"
 
 interface Seen {
@@ -130,3 +130,55 @@ describe("https:// proxy for http:// targets", () => {
       expect((wire.received()[0] ?? "").includes("hunter2")).toBe(false)
     }))
 })
+
+describe("https:// proxy for https:// targets (CONNECT inside TLS, then TLS to the target)", () => {
+  it.scopedLive("CONNECT with Proxy-Authorization goes inside TLS; the target's TLS runs inside the tunnel", () =>
+    Effect.gen(function* () {
+      const target = yield* httpsServer({ key: certs.serverKey, cert: certs.serverCert }, (req, res) => {
+        const body = `secure ${req.url}`
+        res.writeHead(200, { "Content-Length": String(body.length) })
+        res.end(body)
+      })
+      const connects: Array<string> = []
+      const upstreams = new Set<net.Socket>()
+      yield* Effect.addFinalizer(() => Effect.sync(() => upstreams.forEach((u) => u.destroy())))
+      const proxy = yield* tlsServer({ key: certs.serverKey, cert: certs.serverCert }, (socket) => {
+        let buf = Buffer.alloc(0)
+        const onData = (d: Buffer) => {
+          buf = Buffer.concat([buf, d])
+          const end = buf.indexOf("\r\n\r\n")
+          if (end < 0) return
+          socket.off("data", onData)
+          const head = buf.subarray(0, end + 4).toString("latin1")
+          connects.push(head)
+          const m = /^CONNECT 127\.0\.0\.1:(\d+) HTTP\/1\.1\r\n/.exec(head)
+          if (m === null) return void socket.end("HTTP/1.1 405 No\r\nContent-Length: 0\r\n\r\n")
+          const upstream = net.connect({ host: "127.0.0.1", port: Number(m[1]) })
+          upstreams.add(upstream)
+          upstream.on("error", () => socket.destroy())
+          socket.on("close", () => upstream.destroy())
+          upstream.once("connect", () => {
+            socket.write("HTTP/1.1 200 Connection established\r\n\r\n")
+            const rest = buf.subarray(end + 4)
+            if (rest.length > 0) upstream.write(rest)
+            socket.pipe(upstream)
+            upstream.pipe(socket)
+          })
+        }
+        socket.on("data", onData)
+      })
+      const wire = yield* tap(proxy.port)
+      const text = yield* withClient(
+        Effect.flatMap(HttpClient.HttpClient, (c) => Effect.scoped(Effect.flatMap(c.get(`https://127.0.0.1:${target.port}/deep`), (r) => r.text))),
+        { proxy: `https://user:pw@127.0.0.1:${wire.port}`, tls: { ca: certs.ca } }
+      )
+      expect(text).toBe("secure /deep")
+      expect(connects.length).toBe(1)
+      expect(connects[0]).toMatch(new RegExp(`^CONNECT 127\\.0\\.0\\.1:${target.port} HTTP/1\\.1\\r\\n`))
+      expect(connects[0]).toContain(`\r\nProxy-Authorization: ${BASIC}\r\n`)
+      const raw = wire.received()[0] ?? ""
+      expect(raw.charCodeAt(0)).toBe(0x16)
+      for (const clear of ["CONNECT", "Proxy-Authorization", BASIC, "/deep"]) expect(raw.includes(clear), `"${clear}" went in clear`).toBe(false)
+    }))
+})
+

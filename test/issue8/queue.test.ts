@@ -3,7 +3,7 @@
  * TimeoutError says what the pool looked like (open, idle, pending).
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, Layer, Option, TestClock } from "effect"
+import { Effect, Exit, Fiber, Layer, Option, TestClock } from "effect"
 import { HttpClient, Transport } from "../../src/index.js"
 import { cannedServer, eventually, ok } from "../helpers/servers.js"
 import { failureOf, liveWatchdog, timedExit, withClient } from "./support.js"
@@ -114,3 +114,70 @@ describe("queueTimeout bounds the wait for a pooled connection", () => {
       (effect) => liveWatchdog(effect)
     ))
 })
+
+describe("queued requests leave the queue cleanly", () => {
+  const stalledClient = (options: HttpClient.Options) => {
+    const mock = Transport.layerMock([Transport.mock.stall, Transport.mock.stall], { keepOpen: true })
+    return Layer.merge(HttpClient.layerWith({ maxConnectionsPerOrigin: 1, headersTimeout: "1 hour", ...options }).pipe(Layer.provide(mock)), mock)
+  }
+
+  it.effect("TestClock: an interrupted queued request leaves the queue (pending back to 0)", () =>
+    Effect.gen(function* () {
+      const c = yield* HttpClient.HttpClient
+      const peer = yield* Transport.MockPeer
+      const get = (url: string) => Effect.scoped(Effect.flatMap(c.get(url), (r) => r.text))
+      const first = yield* Effect.fork(get("http://api.test/stall"))
+      yield* settle(() => peer.requests().length === 1, "the first request reached the mock")
+      const second = yield* Effect.fork(get("http://api.test/queued"))
+      yield* settle(() => c.stats()[0]?.pending === 1, "the second request is queued")
+      yield* Fiber.interrupt(second)
+      expect(c.stats()[0]).toMatchObject({ open: 1, idle: 0, pending: 0 })
+      yield* Fiber.interrupt(first)
+      // Both gone: the socket was closed (its exchange abandoned) and the pool forgotten.
+      yield* settle(() => c.stats().length === 0, "the pool is forgotten")
+      expect(c.stats()).toEqual([])
+      expect(peer.openConnections()).toBe(0)
+    }).pipe(Effect.scoped, Effect.provide(stalledClient({ queueTimeout: "10 seconds" })), (effect) => liveWatchdog(effect)))
+
+  it.effect("TestClock: the total timeout bounds a queued request too (phase total) when it is shorter than queueTimeout", () =>
+    Effect.gen(function* () {
+      const c = yield* HttpClient.HttpClient
+      const peer = yield* Transport.MockPeer
+      const first = yield* Effect.fork(Effect.scoped(c.get("http://api.test/stall", { timeout: "1 hour" })))
+      yield* settle(() => peer.requests().length === 1, "the first request reached the mock")
+      const second = yield* Effect.fork(Effect.exit(Effect.scoped(c.get("http://api.test/queued", { timeout: "100 millis" }))))
+      yield* settle(() => c.stats()[0]?.pending === 1, "the second request is queued")
+      yield* TestClock.adjust("100 millis")
+      expect(failureOf(yield* Fiber.join(second))).toMatchObject({ _tag: "TimeoutError", phase: "total", timeoutMs: 100 })
+      expect(c.stats()[0]).toMatchObject({ open: 1, pending: 0 })
+      yield* Fiber.interrupt(first)
+    }).pipe(Effect.scoped, Effect.provide(stalledClient({ queueTimeout: "10 seconds" })), (effect) => liveWatchdog(effect)))
+
+  it.effect("TestClock: when the stalled request fails (headersTimeout), the queued one gets the slot and is sent", () =>
+    Effect.gen(function* () {
+      const c = yield* HttpClient.HttpClient
+      const peer = yield* Transport.MockPeer
+      const first = yield* Effect.fork(Effect.exit(Effect.scoped(c.get("http://api.test/stall"))))
+      yield* settle(() => peer.requests().length === 1, "the first request reached the mock")
+      const second = yield* Effect.fork(Effect.exit(Effect.scoped(Effect.flatMap(c.get("http://api.test/next"), (r) => r.text))))
+      yield* settle(() => c.stats()[0]?.pending === 1, "the second request is queued")
+      yield* TestClock.adjust("300 millis")
+      expect(failureOf(yield* Fiber.join(first))).toMatchObject({ _tag: "TimeoutError", phase: "headers" })
+      const exit = yield* Fiber.join(second)
+      expect(Exit.isSuccess(exit) ? exit.value : String(failureOf(exit)._tag)).toBe("fine")
+      expect(peer.connections()).toBe(2)
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(
+        (() => {
+          const mock = Transport.layerMock([Transport.mock.stall, ok("fine")], { keepOpen: true })
+          return Layer.merge(
+            HttpClient.layerWith({ maxConnectionsPerOrigin: 1, headersTimeout: "300 millis", queueTimeout: "1 second" }).pipe(Layer.provide(mock)),
+            mock
+          )
+        })()
+      ),
+      (effect) => liveWatchdog(effect)
+    ))
+})
+

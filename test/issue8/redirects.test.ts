@@ -4,7 +4,7 @@
  * only with `allowInsecureRedirects`, and credentials do not cross origins.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Stream } from "effect"
 import { HttpClient } from "../../src/index.js"
 import * as certs from "../fixtures/certs.js"
 import { cannedServer, httpsServer, ok } from "../helpers/servers.js"
@@ -228,3 +228,41 @@ describe("redirects: credentials do not cross origins", () => {
       expect(sentOther).toContain(`\r\nHost: 127.0.0.1:${other.port}\r\n`)
     }))
 })
+
+describe("redirects: more bodies that cannot be sent twice, and HEAD", () => {
+  it.scopedLive("307 on a POST whose body is a Stream: the 307 is returned as it is", () =>
+    Effect.gen(function* () {
+      const server = yield* redirector(307)
+      const out = yield* send({ method: "POST", url: `${server.url}/start`, body: Stream.make("s1", "s2") })
+      expect(out).toMatchObject({ status: 307, body: "moved", redirects: 0 })
+      expect(server.requests().length).toBe(1)
+    }))
+
+  it.scopedLive("308 on a PUT whose body is an async generator: the 308 is returned as it is", () =>
+    Effect.gen(function* () {
+      const server = yield* redirector(308)
+      async function* body() {
+        yield "a"
+      }
+      const out = yield* send({ method: "PUT", url: `${server.url}/start`, body: body() })
+      expect(out).toMatchObject({ status: 308, body: "moved", redirects: 0 })
+      expect(server.requests().length).toBe(1)
+    }))
+
+  for (const status of [301, 302, 303, 307]) {
+    it.scopedLive(`HEAD on ${status} stays HEAD`, () =>
+      Effect.gen(function* () {
+        const server = yield* cannedServer((head) =>
+          pathOf(head) === "/start"
+            ? `HTTP/1.1 ${status} Moved\r\nLocation: /next\r\nContent-Length: 5\r\n\r\n`
+            : `HTTP/1.1 200 OK\r\nContent-Length: 4\r\nX-Method: ${methodOf(head)}\r\n\r\n`
+        )
+        const headers = yield* withClient(
+          Effect.flatMap(HttpClient.HttpClient, (c) => Effect.scoped(Effect.map(c.head(`${server.url}/start`), (r) => [r.status, r.headers.get("x-method"), r.redirects]))),
+          { followRedirects: 5 }
+        )
+        expect(headers).toEqual([200, "HEAD", 1])
+      }))
+  }
+})
+
