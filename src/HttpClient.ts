@@ -257,7 +257,8 @@ const readEnvProxies: Effect.Effect<EnvProxies> = Effect.gen(function* () {
   return { http, https, noProxy }
 })
 
-const isReplayable = (body: unknown): boolean => body === undefined || typeof body === "string" || body instanceof Uint8Array
+const isReplayable = (body: unknown): boolean =>
+  body === undefined || typeof body === "string" || ArrayBuffer.isView(body) || body instanceof ArrayBuffer
 
 const EMPTY = new Uint8Array(0)
 
@@ -658,7 +659,11 @@ class PooledClient implements HttpClientService {
             return Effect.zipRight(pool.discard(pc, undefined), again)
           }
           const interim: Array<InterimResponse> = []
-          const run = Effect.zipRight(this.writeRequest(wire, ex, prepared, body), this.readHead(wire, ex, interim, deadline))
+          // The headers deadline starts when the last request byte is written (suspended until then).
+          const run = Effect.zipRight(
+            this.writeRequest(wire, ex, prepared, body),
+            Effect.suspend(() => this.readHead(wire, ex, interim, deadline))
+          )
           return Effect.matchCauseEffect(restore(run), {
             onFailure: (cause) => {
               const discard = pool.discard(pc, ex)

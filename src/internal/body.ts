@@ -21,6 +21,8 @@ export type BodyChunk = Uint8Array | string
 export type Body<E = never, R = never> =
   | string
   | Uint8Array
+  | ArrayBufferView
+  | ArrayBuffer
   | Iterable<BodyChunk>
   | AsyncIterable<BodyChunk>
   | Stream.Stream<BodyChunk, E, R>
@@ -44,9 +46,17 @@ export const describe = (u: unknown): string =>
 export const isStream = (u: unknown): u is Stream.Stream<BodyChunk, unknown, unknown> =>
   typeof u === "object" && u !== null && Stream.StreamTypeId in u
 
-/** A body of known length as bytes (strings as UTF-8), or `undefined` for a chunk source. */
-export const knownBytes = (body: unknown): Uint8Array | undefined =>
-  typeof body === "string" ? encoder.encode(body) : body instanceof Uint8Array ? body : undefined
+/**
+ * A body of known length as bytes (strings as UTF-8; other `ArrayBufferView`s and `ArrayBuffer`s
+ * viewed as bytes, not copied), or `undefined` for a chunk source.
+ */
+export const knownBytes = (body: unknown): Uint8Array | undefined => {
+  if (typeof body === "string") return encoder.encode(body)
+  if (body instanceof Uint8Array) return body
+  if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength)
+  if (body instanceof ArrayBuffer) return new Uint8Array(body)
+  return undefined
+}
 
 /**
  * Writes `body` for `ex` and ends it. Chunks from a chunk source larger than `blockSize` are

@@ -16,7 +16,13 @@ export const callerHeaders = (input: HeadersInput | undefined): Array<[string, s
 
 /** What is known of a caller's body, or `RequestBodyError` for a value that is not a body. */
 export const callerBody = (body: unknown): BodyKind | RequestBodyError => {
-  const kind = bodyKindOf(body)
+  let kind: BodyKind | undefined
+  try {
+    // A hostile value (a revoked Proxy, a throwing getter) can throw from `instanceof` or `in`.
+    kind = bodyKindOf(body)
+  } catch (cause) {
+    return new RequestBodyError({ cause })
+  }
   if (kind !== undefined) return kind
   return new RequestBodyError({
     cause: new TypeError(`a request body must be a string, bytes, an iterable, an async iterable or a Stream; got ${describe(body)}`)

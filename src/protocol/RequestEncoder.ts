@@ -337,7 +337,8 @@ export const bodyKindOf = (body: unknown): BodyKind | undefined => {
   // Iterable, but of entries, not of chunks: a caller who meant form data gets an error, not garbage.
   if (isNamed(body, "FormData") || isNamed(body, "URLSearchParams") || body instanceof Map) return undefined
   if (Array.isArray(body)) return body.every((c) => typeof c === "string" || c instanceof Uint8Array) ? streamBody : undefined
-  if (Symbol.iterator in body || Symbol.asyncIterator in body || isEffectStream(body)) return streamBody
+  const b = body as { readonly [Symbol.iterator]?: unknown; readonly [Symbol.asyncIterator]?: unknown }
+  if (typeof b[Symbol.iterator] === "function" || typeof b[Symbol.asyncIterator] === "function" || isEffectStream(body)) return streamBody
   return undefined
 }
 
