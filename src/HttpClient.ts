@@ -647,7 +647,7 @@ class PooledClient implements HttpClientService {
     // an interruption while writing or waiting for the head still settles the connection.
     const attempt = (fresh: boolean, retries: number): Effect.Effect<HttpResponseImpl, Http1Error | E, R | Scope.Scope> =>
       Effect.uninterruptibleMask((restore) =>
-        Effect.flatMap(restore(Effect.mapError(this.poolFor(route).acquire(fresh, pipelinable), (e) => located(e, where))), (lease) => {
+        Effect.flatMap(restore(this.poolFor(route).acquire(fresh, pipelinable, where)), (lease) => {
           // The lease's own pool (looked up per attempt: a pool left empty is forgotten).
           const pool = lease.pool
           const pc = lease.conn

@@ -66,6 +66,13 @@ export class PooledConnection {
   }
 }
 
+/** The request a pool error is about (method, host, port), for its message. */
+export interface RequestContext {
+  readonly method: string
+  readonly host: string
+  readonly port: number
+}
+
 /** A connection lent to one exchange. */
 export interface Lease {
   readonly conn: PooledConnection
@@ -218,9 +225,9 @@ export class OriginPool {
    * place in the queue (bounded by `queueTimeoutMs`); `PoolExhausted` when the queue is full.
    * `fresh` skips idle sockets.
    */
-  acquire(fresh = false, pipelinable = false): Effect.Effect<Lease, Http1Error> {
-    if (this.options.pipelining <= 1) return this.acquireConn(fresh, false)
-    return Effect.map(this.acquireConn(fresh, pipelinable), (lease) => {
+  acquire(fresh = false, pipelinable = false, where?: RequestContext): Effect.Effect<Lease, Http1Error> {
+    if (this.options.pipelining <= 1) return this.acquireConn(fresh, false, where)
+    return Effect.map(this.acquireConn(fresh, pipelinable, where), (lease) => {
       if (lease.pipelined) return lease
       lease.conn.exclusive = !pipelinable
       // A new or reused connection that may be shared can take queued requests right away.
@@ -229,7 +236,7 @@ export class OriginPool {
     })
   }
 
-  private acquireConn(fresh: boolean, pipelinable: boolean): Effect.Effect<Lease, Http1Error> {
+  private acquireConn(fresh: boolean, pipelinable: boolean, where: RequestContext | undefined): Effect.Effect<Lease, Http1Error> {
     return Effect.suspend(() => {
       if (this.closed) return Effect.fail(new PoolExhausted({ origin: this.options.origin, maxPending: 0 }))
       if (!fresh) {
@@ -238,7 +245,7 @@ export class OriginPool {
           const pc = this.idle.pop()!
           if (this.usable(pc, now)) return Effect.succeed(this.lend(pc, true, false))
           // Stale (idle too long, closed or written to by the server while idle): close it, go on.
-          return Effect.zipRight(this.destroy(pc), this.acquireConn(false, pipelinable))
+          return Effect.zipRight(this.destroy(pc), this.acquireConn(false, pipelinable, where))
         }
       } else if (this.open >= this.options.maxConnections && this.idle.length > 0) {
         // Make room for a fresh socket by retiring the oldest idle one (its slot goes to us).
@@ -256,7 +263,7 @@ export class OriginPool {
       if (this.waiters.length >= this.options.maxPending) {
         return Effect.fail(new PoolExhausted({ origin: this.options.origin, maxPending: this.options.maxPending }))
       }
-      return this.wait(pipelinable, fresh)
+      return this.wait(pipelinable, fresh, where)
     })
   }
 
@@ -265,7 +272,7 @@ export class OriginPool {
    * after the hand-over the rest runs uninterruptibly, and an interruption (or the queue timeout)
    * that races the hand-over gives it back.
    */
-  private wait(pipelinable: boolean, fresh: boolean): Effect.Effect<Lease, Http1Error> {
+  private wait(pipelinable: boolean, fresh: boolean, where: RequestContext | undefined): Effect.Effect<Lease, Http1Error> {
     const queueMs = this.options.queueTimeoutMs
     return Effect.uninterruptibleMask((restore) =>
       Effect.suspend(() => {
@@ -299,7 +306,7 @@ export class OriginPool {
             ? waiting
             : Effect.timeoutFail(waiting, {
                 duration: Duration.millis(queueMs),
-                onTimeout: () => this.queueTimeout(queueMs)
+                onTimeout: () => this.queueTimeout(queueMs, where)
               })
         return Effect.flatMap(
           Effect.onExit(restore(bounded), (exit) => (Exit.isSuccess(exit) ? Effect.sync(() => (handed = undefined)) : leave)),
@@ -309,9 +316,9 @@ export class OriginPool {
     )
   }
 
-  private queueTimeout(ms: number): TimeoutError {
+  private queueTimeout(ms: number, where: RequestContext | undefined): TimeoutError {
     const state = `pool ${this.options.origin}: ${this.open} open, ${this.idle.length} idle, ${this.waiters.length} pending, ${this.options.maxConnections} max`
-    return new TimeoutError({ phase: "connect", timeoutMs: ms, detail: `queued for a connection; ${state}` })
+    return new TimeoutError({ phase: "connect", timeoutMs: ms, detail: `queued for a connection; ${state}`, ...where })
   }
 
   /** Returns a hand-over its waiter could not take (interrupted as it was handed over). */
