@@ -101,7 +101,8 @@ export const convertRequest = (
 /**
  * Which `RequestError` reason an error before the response head maps to: "InvalidUrl" for
  * `InvalidURL`; "Encode" for caller errors (`InvalidMethod`, request `InvalidHeader`,
- * `RequestBodyError`, body source failures, `InvalidTlsOptions` — not "Transport", which
+ * `RequestBodyError`, body source failures, `InvalidTlsOptions`, `InvalidRequestFraming`,
+ * `ContentLengthMismatch` — not "Transport", which
  * `retryTransient` would retry); "Transport" for everything else.
  *
  * @example
@@ -118,6 +119,8 @@ export const requestErrorReason = (error: Http1Error | BodySourceError): ClientE
     case "RequestBodyError":
     case "BodySourceError":
     case "InvalidTlsOptions":
+    case "InvalidRequestFraming":
+    case "ContentLengthMismatch":
       return "Encode"
     case "InvalidHeader":
       return error.side === "request" ? "Encode" : "Transport"
