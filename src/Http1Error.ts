@@ -208,12 +208,15 @@ export class ConnectError extends Data.TaggedError("ConnectError")<{
   readonly host: string
   readonly port: number
   readonly cause: unknown
-  /** The system error code when there is one (`ECONNREFUSED`, `ENOTFOUND`, ...). */
+  /** The system error code when there is one (`ECONNREFUSED`, `ENOTFOUND`, `ENOENT`, ...). */
   readonly code?: string | undefined
+  /** The Unix domain socket connected to (`ConnectOptions.socketPath`), when there was one. */
+  readonly socketPath?: string | undefined
 }> {
   override get message() {
     const detail = this.cause instanceof Error ? this.cause.message : String(this.cause)
-    return `Cannot connect to ${hostForMessage(this.host)}:${this.port}: ${detail}`
+    const via = this.socketPath === undefined ? "" : ` through the Unix socket ${JSON.stringify(this.socketPath)}`
+    return `Cannot connect to ${hostForMessage(this.host)}:${this.port}${via}: ${detail}`
   }
 }
 

@@ -95,6 +95,13 @@ export interface Options {
    * (phase `connect`) whose message carries the pool's state. Default 60 s.
    */
   readonly queueTimeout?: Duration.DurationInput | undefined
+  /**
+   * Every connection goes to this Unix domain socket instead of TCP, as the Docker Engine API
+   * wants (`socketPath: "/var/run/docker.sock"`, then `client.get("http://localhost/containers/json")`).
+   * The URL's host still makes the `Host` header (and, for https, the TLS server name); `proxy`
+   * and `proxyFromEnv` are not used. Pools are per socket path and origin.
+   */
+  readonly socketPath?: string | undefined
 }
 
 /**
@@ -480,20 +487,23 @@ class PooledClient implements HttpClientService {
   }
 
   private route(url: ParsedUrl): Route | InvalidURL {
-    const proxy = this.proxyFor(url)
+    const o = this.config
+    const socketPath = o.socketPath
+    // Through a Unix socket the socket is the peer: no proxy.
+    const proxy = socketPath === undefined ? this.proxyFor(url) : undefined
     if (proxy instanceof InvalidURL) return proxy
     const secure = url.scheme === "https"
-    const o = this.config
     const connectTimeout = this.connectTimeoutMs
     const writeTimeout = readTimeout(this.bodyTimeoutMs, "write")
     if (proxy === undefined) {
       return {
-        key: url.origin,
+        // Pools never mix sockets: the socket path is part of the key.
+        key: socketPath === undefined ? url.origin : `${url.origin} via unix:${socketPath}`,
         target: url.target,
         extraHeaders: [],
         connect: (scope) =>
           this.transport
-            .connect({ host: url.host, port: url.port, secure, tls: o.tls, timeout: connectTimeout })
+            .connect({ host: url.host, port: url.port, secure, tls: o.tls, timeout: connectTimeout, socketPath })
             .pipe(
               Scope.extend(scope),
               Effect.map((socket) => new Wire(socket, url.host, url.port, o.limits, writeTimeout))

@@ -30,9 +30,9 @@ import {
 import type { MockOptions, MockReplyInput } from "./transport/mock.js"
 import { makeNodeTransport } from "./transport/node.js"
 import { checkTlsContext, honouredTlsKeys, refusedTlsKeys, validateTlsOptions } from "./transport/tlsOptions.js"
-import type { TlsOptions, TransportService } from "./transport/types.js"
+import type { NetOptions, TlsOptions, TransportService } from "./transport/types.js"
 
-export type { ConnectOptions, ReadTimeout, Socket, TlsOptions, TransportService } from "./transport/types.js"
+export type { ConnectOptions, NetOptions, ReadTimeout, Socket, TlsOptions, TransportService } from "./transport/types.js"
 export type {
   MockBytes,
   MockClose,
@@ -71,6 +71,26 @@ export class Transport extends Context.Tag("effect-http1/Transport")<Transport, 
  * @since 0.1.0
  */
 export const layerNet: Layer.Layer<Transport> = Layer.succeed(Transport, makeNodeTransport({ secureByDefault: false }))
+
+/**
+ * {@link layerNet} with socket-level settings: Happy Eyeballs (`autoSelectFamily`, on by default
+ * as in node's own clients) turned off, or another delay between its attempts. A connect's own
+ * `autoSelectFamily` / `autoSelectFamilyAttemptTimeout` still win.
+ *
+ * @example
+ * ```ts
+ * // Only the first address of a name is tried (no IPv6 / IPv4 racing).
+ * const Client = HttpClient.layerWith().pipe(Layer.provide(Transport.layerNetWith({ autoSelectFamily: false })))
+ * ```
+ * @since 0.1.0
+ */
+export const layerNetWith = (options: NetOptions): Layer.Layer<Transport> =>
+  Layer.sync(Transport, () =>
+    makeNodeTransport({
+      secureByDefault: false,
+      autoSelectFamily: options.autoSelectFamily,
+      autoSelectFamilyAttemptTimeout: options.autoSelectFamilyAttemptTimeout
+    }))
 
 /**
  * TLS on `node:tls` with the given defaults (a connect's own `tls` options merge over them; a

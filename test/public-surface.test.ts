@@ -33,7 +33,7 @@ const documented: Record<keyof typeof Package, ReadonlyArray<string>> = {
   ],
   ResponseParser: ["ResponseParser", "parseResponse"],
   Transport: [
-    "MockPeer", "Transport", "checkTlsContext", "honouredTlsKeys", "layer", "layerMock", "layerNet", "layerTls",
+    "MockPeer", "Transport", "checkTlsContext", "honouredTlsKeys", "layer", "layerMock", "layerNet", "layerNetWith", "layerTls",
     "layerTlsWith", "mock", "refusedTlsKeys", "validateTlsOptions"
   ]
 }

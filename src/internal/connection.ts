@@ -51,6 +51,12 @@ export interface Options {
   readonly timeout?: Duration.DurationInput | undefined
   /** Local address to bind before connecting. */
   readonly sourceAddress?: { readonly host: string; readonly port?: number | undefined } | undefined
+  /**
+   * Connect to this Unix domain socket instead of `host:port` over TCP (e.g.
+   * `"/var/run/docker.sock"`). `host` (and `port`) still make the `Host` header, the TLS server
+   * name of an `HttpsConnection`, and what errors name. With `setTunnel`, the proxy is at the socket.
+   */
+  readonly socketPath?: string | undefined
   /** The largest piece written at once from a chunk source (iterable, async iterable, Stream); Python's `blocksize`. Default 8192. */
   readonly blockSize?: number | undefined
   /** TLS options (used by `HttpsConnection`, and inside a tunnel). */
@@ -301,7 +307,7 @@ class HttpConnectionImpl implements HttpConnection {
     const writeTimeout = readTimeout(this.timeoutMs, "write")
     if (tunnel === undefined) {
       return this.transport
-        .connect({ host: this.host, port: this.port, secure: this.secure, tls: o.tls, timeout, sourceAddress: o.sourceAddress })
+        .connect({ host: this.host, port: this.port, secure: this.secure, tls: o.tls, timeout, sourceAddress: o.sourceAddress, socketPath: o.socketPath })
         .pipe(
           Scope.extend(scope),
           Effect.map((socket) => new Wire(socket, this.host, this.port, o.limits, writeTimeout))
@@ -320,6 +326,7 @@ class HttpConnectionImpl implements HttpConnection {
       timeout,
       timeoutMs: this.timeoutMs,
       sourceAddress: o.sourceAddress,
+      socketPath: o.socketPath,
       limits: o.limits,
       writeTimeout,
       log: this.debugLevel > 0 ? (text) => this.log(text) : undefined

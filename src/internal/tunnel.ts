@@ -28,6 +28,8 @@ export interface TunnelOptions {
   readonly timeout?: Duration.DurationInput | undefined
   readonly timeoutMs?: number | undefined
   readonly sourceAddress?: { readonly host: string; readonly port?: number | undefined } | undefined
+  /** The proxy is at this Unix domain socket (`HttpConnection`'s `socketPath`). */
+  readonly socketPath?: string | undefined
   readonly limits?: Partial<ParserLimits> | undefined
   readonly log?: ((text: string) => Effect.Effect<void>) | undefined
   /** Bound on a blocked write on the target's wire. */
@@ -42,7 +44,7 @@ export const authorityOf = (host: string, port: number): string =>
 export const openTunnel = (o: TunnelOptions): Effect.Effect<Wire, Http1Error> =>
   Effect.gen(function* () {
     const socket = yield* o.transport
-      .connect({ host: o.proxyHost, port: o.proxyPort, secure: o.proxySecure === true, tls: o.tls, timeout: o.timeout, sourceAddress: o.sourceAddress })
+      .connect({ host: o.proxyHost, port: o.proxyPort, secure: o.proxySecure === true, tls: o.tls, timeout: o.timeout, sourceAddress: o.sourceAddress, socketPath: o.socketPath })
       .pipe(Scope.extend(o.scope))
     const proxyWire = new Wire(socket, o.proxyHost, o.proxyPort, o.limits)
     const authority = authorityOf(o.targetHost, o.targetPort)

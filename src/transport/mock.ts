@@ -167,7 +167,7 @@ export interface MockPeerService {
   readonly connections: () => number
   /** Connections currently open (not yet closed by the client or its scope): 0 means no leak. */
   readonly openConnections: () => number
-  /** The options of every `connect` call, refused ones included. */
+  /** The options of every `connect` call, refused ones included (`socketPath`, `autoSelectFamily`, ... as given). */
   readonly connectOptions: () => ReadonlyArray<ConnectOptions>
   /** How many steps of `replies` have been used. */
   readonly repliesUsed: () => number
@@ -465,7 +465,9 @@ export const makeMock = (
           if (refuse) {
             const err = new Error(`connect ECONNREFUSED ${connectOptions.host}:${connectOptions.port} (mock)`)
             ;(err as Error & { code: string }).code = "ECONNREFUSED"
-            return Effect.fail(new ConnectError({ host: connectOptions.host, port: connectOptions.port, cause: err, code: "ECONNREFUSED" }))
+            return Effect.fail(
+              new ConnectError({ host: connectOptions.host, port: connectOptions.port, cause: err, code: "ECONNREFUSED", socketPath: connectOptions.socketPath })
+            )
           }
           const conn = new MockConnection(state, clock, connectOptions.host, connectOptions.port)
           state.connections.push(conn)

@@ -16,7 +16,7 @@ import * as tls from "node:tls"
 import { ConnectError, ConnectionReset, type InvalidTlsOptions, TimeoutError, TlsError } from "../Http1Error.js"
 import { millisOf } from "../internal/bytes.js"
 import { safeCheckServerIdentity, validateTlsOptions } from "./tlsOptions.js"
-import type { ConnectOptions, ReadTimeout, Socket, TlsOptions, TransportService } from "./types.js"
+import type { ConnectOptions, NetOptions, ReadTimeout, Socket, TlsOptions, TransportService } from "./types.js"
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -457,8 +457,8 @@ class NodeSocket implements Socket {
 // Opening sockets
 // ---------------------------------------------------------------------------------------------
 
-const connectError = (host: string, port: number, err: unknown) =>
-  new ConnectError({ host, port, cause: err, code: errorCode(err) })
+const connectErrorOf = (host: string, port: number, err: unknown, socketPath: string | undefined) =>
+  new ConnectError({ host, port, cause: err, code: errorCode(err), socketPath })
 
 const tlsError = (host: string, port: number, err: unknown) =>
   new TlsError({ host, port, reason: errorMessage(err), code: errorCode(err), cause: err })
@@ -466,37 +466,70 @@ const tlsError = (host: string, port: number, err: unknown) =>
 const timeoutError = (host: string, port: number, ms: number) =>
   new TimeoutError({ phase: "connect", timeoutMs: ms, host, port })
 
+/** Node's bounds on `autoSelectFamilyAttemptTimeout` (it refuses 0 and raises values under 10 ms). */
+const MIN_ATTEMPT_MS = 10
+const MAX_ATTEMPT_MS = 2_147_483_647
+
 /**
- * Opens one node socket (TCP, then TLS when `secure`), resolving after `connect` or
- * `secureConnect`. Interruption and the timeout destroy it.
+ * The socket-level options of one connect: a Unix domain socket `path`, or TCP to `host:port`
+ * with the source address and Happy Eyeballs settings (the connect's over the transport's, node's
+ * process-wide defaults when neither sets them).
+ */
+const socketOptions = (
+  options: ConnectOptions,
+  host: string,
+  config: NodeTransportConfig
+): (net.IpcNetConnectOpts | net.TcpNetConnectOpts) & { highWaterMark?: number } => {
+  // A 256 KiB read buffer: Node's 16 KiB default stops and restarts the kernel reads every
+  // 16 KiB (306 → 625 MB/s on a large body here); memory stays bounded by it per socket.
+  if (options.socketPath !== undefined) return { path: options.socketPath, highWaterMark: READ_HIGH_WATER_MARK }
+  const base: net.TcpNetConnectOpts & { highWaterMark?: number } = { host, port: options.port, highWaterMark: READ_HIGH_WATER_MARK }
+  const source = options.sourceAddress
+  if (source !== undefined) {
+    if (source.host !== "") base.localAddress = stripBrackets(source.host)
+    if (source.port !== undefined && source.port !== 0) base.localPort = source.port
+  }
+  const auto = options.autoSelectFamily ?? config.autoSelectFamily
+  if (auto !== undefined) base.autoSelectFamily = auto
+  const attempt = millisOf(options.autoSelectFamilyAttemptTimeout ?? config.autoSelectFamilyAttemptTimeout)
+  if (attempt !== undefined) base.autoSelectFamilyAttemptTimeout = Math.min(MAX_ATTEMPT_MS, Math.max(MIN_ATTEMPT_MS, Math.ceil(attempt)))
+  return base
+}
+
+/**
+ * Opens one node socket (TCP or a Unix domain socket, then TLS when `secure`), resolving after
+ * `connect` or `secureConnect`. Interruption and the timeout destroy it.
  */
 const open = (
   options: ConnectOptions,
   secure: boolean,
   tlsOptions: TlsOptions,
-  baseTls: Checked
+  baseTls: Checked,
+  config: NodeTransportConfig
 ): Effect.Effect<NodeSocket, ConnectError | TimeoutError | TlsError> =>
   Effect.async((resume) => {
     const host = stripBrackets(options.host)
     const port = options.port
+    const socketPath = options.socketPath
     const timeoutMs = millisOf(options.timeout)
-    // A 256 KiB read buffer: Node's 16 KiB default stops and restarts the kernel reads every
-    // 16 KiB (306 → 625 MB/s on a large body here); memory stays bounded by it per socket.
-    const base: net.TcpNetConnectOpts & { highWaterMark?: number } = { host, port, highWaterMark: READ_HIGH_WATER_MARK }
-    const source = options.sourceAddress
-    if (source !== undefined) {
-      if (source.host !== "") base.localAddress = stripBrackets(source.host)
-      if (source.port !== undefined && source.port !== 0) base.localPort = source.port
+    const connectError = (err: unknown) => connectErrorOf(options.host, port, err, socketPath)
+    let base: ReturnType<typeof socketOptions>
+    try {
+      base = socketOptions(options, host, config)
+    } catch (err) {
+      // A plain-JS caller's unreadable duration.
+      return resume(Effect.fail(connectError(err)))
     }
     let sock: net.Socket
     try {
+      // Over a Unix socket, TLS still names `host` (SNI and the certificate check).
       sock = secure ? tls.connect({ ...base, ...tlsConnectOptions(host, tlsOptions) }) : net.connect(base)
     } catch (err) {
       // When secure, what throws here is node:tls refusing an option (a bad PEM, passphrase or
       // cipher list, often without a code); net's own argument errors all carry an ERR_ code.
       const code = errorCode(err)
       const isTls = secure && (code === undefined || isTlsCode(code) || code.startsWith("ERR_CRYPTO_"))
-      return resume(Effect.fail(isTls ? tlsError(options.host, port, err) : connectError(options.host, port, err)))
+      return resume(Effect.fail(isTls ? tlsError(options.host, port, err) : connectError(err)))
     }
     let tcpConnected = false
     let timer: NodeJS.Timeout | undefined
@@ -529,7 +562,7 @@ const open = (
     }
     const onError = (err: Error) => {
       const code = errorCode(err)
-      fail(secure && (tcpConnected || isTlsCode(code)) ? tlsError(options.host, port, err) : connectError(options.host, port, err))
+      fail(secure && (tcpConnected || isTlsCode(code)) ? tlsError(options.host, port, err) : connectError(err))
     }
     const onClose = () => {
       const err = new Error(tcpConnected ? "connection closed during the TLS handshake" : "socket closed while connecting")
@@ -619,7 +652,7 @@ const upgrade = (
  * ```
  * @since 0.1.0
  */
-export interface NodeTransportConfig {
+export interface NodeTransportConfig extends NetOptions {
   readonly secureByDefault: boolean
   readonly tls?: TlsOptions | undefined
 }
@@ -640,10 +673,10 @@ export const makeNodeTransport = (config: NodeTransportConfig): TransportService
   return {
     connect: (options) => {
       const secure = options.secure ?? config.secureByDefault
-      if (!secure) return Effect.acquireRelease(Effect.interruptible(open(options, false, {}, base)), (s) => s.close)
+      if (!secure) return Effect.acquireRelease(Effect.interruptible(open(options, false, {}, base, config)), (s) => s.close)
       const checked = effectiveTls(base, options.tls)
       if (Either.isLeft(checked)) return Effect.fail(checked.left)
-      return Effect.acquireRelease(Effect.interruptible(open(options, true, checked.right, base)), (s) => s.close)
+      return Effect.acquireRelease(Effect.interruptible(open(options, true, checked.right, base, config)), (s) => s.close)
     }
   }
 }

@@ -82,8 +82,44 @@ export interface ConnectOptions {
   readonly tls?: TlsOptions | undefined
   /** Bounds the TCP connect and the TLS handshake together; fails with `TimeoutError` phase `connect`. */
   readonly timeout?: Duration.DurationInput | undefined
-  /** Local address (and port) to bind before connecting, as Python's `source_address`. */
+  /** Local address (and port) to bind before connecting, as Python's `source_address`. Ignored with `socketPath`. */
   readonly sourceAddress?: { readonly host: string; readonly port?: number | undefined } | undefined
+  /**
+   * Connect to this Unix domain socket (a named pipe on Windows) instead of `host:port` over TCP,
+   * e.g. `"/var/run/docker.sock"`. `host` and `port` still name the peer: in errors, in the
+   * `Host` header a connection sends, and (when `secure`) as the TLS server name checked against
+   * the certificate. A missing or refused socket fails with `ConnectError` (`ENOENT`,
+   * `ECONNREFUSED`, ...) whose `socketPath` is set.
+   */
+  readonly socketPath?: string | undefined
+  /**
+   * Happy Eyeballs (RFC 8305, node's `autoSelectFamily`): when `host` is a name with both IPv6
+   * and IPv4 addresses, try them in turn, each for `autoSelectFamilyAttemptTimeout` before the
+   * next one starts, and keep the first that connects. When neither this nor the transport's
+   * configuration (`Transport.layerNetWith`) sets it, node's process-wide default decides, as for
+   * node's own clients: on in Node 20 (`net.getDefaultAutoSelectFamily()`), unless the process
+   * turned it off (`--no-network-family-autoselection`). This option wins over the transport's.
+   * Not used for IP literals, with `sourceAddress`, or with `socketPath`.
+   */
+  readonly autoSelectFamily?: boolean | undefined
+  /**
+   * How long one Happy Eyeballs attempt runs before the next address is tried: at least 10 ms
+   * (smaller values are raised to it). Default: the transport's, else node's (250 ms).
+   */
+  readonly autoSelectFamilyAttemptTimeout?: Duration.DurationInput | undefined
+}
+
+/**
+ * Socket-level settings of a node transport (`Transport.layerNetWith`): Happy Eyeballs for host
+ * names with both IPv6 and IPv4 addresses. A connect's own `autoSelectFamily` /
+ * `autoSelectFamilyAttemptTimeout` win over these; when neither sets them, node's process-wide
+ * defaults decide (on, 250 ms per attempt in Node 20).
+ */
+export interface NetOptions {
+  /** `false` turns Happy Eyeballs off: only the first address the resolver returns is tried. */
+  readonly autoSelectFamily?: boolean | undefined
+  /** How long one attempt runs before the next address is tried; at least 10 ms. */
+  readonly autoSelectFamilyAttemptTimeout?: Duration.DurationInput | undefined
 }
 
 /** A wait bound for one `read`; fails with `TimeoutError` of that phase. */
