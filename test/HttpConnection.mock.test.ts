@@ -5,35 +5,14 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Logger, Stream, TestClock } from "effect"
-import type { Scope } from "effect"
 import { HttpConnection, HttpsConnection, Transport } from "../src/index.js"
 import { ok } from "./helpers/servers.js"
+import { fails, get, latin1, withMock } from "./helpers/mock.js"
 
-const latin1 = (b: Uint8Array) => Buffer.from(b).toString("latin1")
 
-const fails = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<E, Error, R> =>
-  Effect.flip(effect).pipe(Effect.catchAll(() => Effect.fail(new Error("expected a failure, got a success"))))
-
-/**
- * Runs `f` in its own scope against a mock peer scripted with `replies`, then checks that every
- * connection was closed; returns the peer for more assertions.
- */
-const withMock = <A, E>(
-  replies: ReadonlyArray<Transport.MockReplyInput>,
-  f: (peer: Transport.MockPeerService) => Effect.Effect<A, E, Transport.Transport | Scope.Scope>,
-  options?: Transport.MockOptions
-) =>
-  Effect.gen(function* () {
-    const peer = yield* Transport.MockPeer
-    yield* Effect.scoped(f(peer))
-    expect(peer.openConnections()).toBe(0)
-    return peer
-  }).pipe(Effect.provide(Transport.layerMock(replies, options)))
 
 const make = (extra: Partial<HttpConnection.Options> = {}) => HttpConnection.make({ host: "example.com", ...extra })
 
-const get = (conn: HttpConnection.HttpConnection, url = "/", options?: HttpConnection.RequestOptions) =>
-  Effect.zipRight(conn.request("GET", url, options), conn.getResponse)
 
 describe("HttpConnection over the mock transport: request bytes", () => {
   it.effect("GET: exact bytes, Host without the default port", () =>

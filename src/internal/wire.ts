@@ -83,8 +83,12 @@ export class Wire {
 
   /** Whether a new request may be written now (the core's rule, with the socket's unread bytes). */
   canSend(pipelined: boolean): boolean {
-    const idle = this.conn.idle
-    return this.socket.isOpen() && this.conn.canSend(pipelined, idle && this.socket.hasPendingInput())
+    return this.socket.isOpen() && this.conn.canSend(pipelined, this.unsolicitedInput())
+  }
+
+  /** With nothing in flight, any byte (or EOF) the socket holds was sent to nobody. */
+  private unsolicitedInput(): boolean {
+    return this.conn.idle && this.socket.hasPendingInput()
   }
 
   /** Whether the socket may sit idle for another exchange later. */
@@ -93,13 +97,12 @@ export class Wire {
   }
 
   /**
-   * Registers `request` with the core and writes its head (with `firstBody`, already framed, in the
-   * same write). `undefined` when the connection cannot take it now.
+   * Registers `request` with the core, right before its head is written (the check for waiting
+   * bytes is made now). `undefined` when the connection cannot take it.
    */
   start(request: PreparedRequest, pipelined: boolean): Exchange | undefined {
-    const idle = this.conn.idle
     if (!this.socket.isOpen()) return undefined
-    return this.conn.send(request, pipelined, idle && this.socket.hasPendingInput())
+    return this.conn.send(request, pipelined, this.unsolicitedInput())
   }
 
   /** Writes bytes; a failure poisons the connection and carries context. */

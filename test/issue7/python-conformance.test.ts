@@ -5,30 +5,12 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Layer } from "effect"
-import type { Scope } from "effect"
 import { HttpClient, HttpConnection, HttpsConnection, Transport } from "../../src/index.js"
 import { connectProxy, eventually, httpServer, ok, rawServer } from "../helpers/servers.js"
+import { fails, get, latin1, withMock } from "../helpers/mock.js"
 
-const latin1 = (b: Uint8Array) => Buffer.from(b).toString("latin1")
 
-const fails = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<E, Error, R> =>
-  Effect.flip(effect).pipe(Effect.catchAll(() => Effect.fail(new Error("expected a failure, got a success"))))
 
-/** Runs `f` in its own scope against a mock peer; checks that no connection is left open. */
-const withMock = <A, E>(
-  replies: ReadonlyArray<Transport.MockReplyInput>,
-  f: (peer: Transport.MockPeerService) => Effect.Effect<A, E, Transport.Transport | Scope.Scope>,
-  options?: Transport.MockOptions
-) =>
-  Effect.gen(function* () {
-    const peer = yield* Transport.MockPeer
-    yield* Effect.scoped(f(peer))
-    expect(peer.openConnections()).toBe(0)
-    return peer
-  }).pipe(Effect.provide(Transport.layerMock(replies, options)))
-
-const get = (conn: HttpConnection.HttpConnection, url = "/", options?: HttpConnection.RequestOptions) =>
-  Effect.zipRight(conn.request("GET", url, options), conn.getResponse)
 
 /** The values of every `name` field (any case) in a request head. */
 const fieldValues = (request: string, name: string): Array<string> => {
