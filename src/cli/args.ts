@@ -3,7 +3,8 @@
  * translation into {@link Settings} (plain values, checked: bad values are a `UsageError`).
  * @since 0.1.0
  */
-import { Args, Options } from "@effect/cli"
+import * as Args from "@effect/cli/Args"
+import * as Options from "@effect/cli/Options"
 import { Either, Option } from "effect"
 import { parseDurationMs } from "./duration.js"
 import { UsageError } from "./errors.js"
@@ -32,10 +33,8 @@ export const spec = {
   location: flag("location", "L", "follow redirects"),
   maxRedirs: Options.integer("max-redirs").pipe(Options.withDescription("redirects followed with -L"), Options.withDefault(50)),
   proxy: text("proxy", "x", "an HTTP proxy, http://[user:pass@]host:port (CONNECT for https URLs)").pipe(Options.optional),
-  proxyFromEnv: Options.boolean("proxy-from-env", { ifPresent: true, negationNames: ["no-proxy-from-env"] }).pipe(
-    Options.withDescription("use HTTP_PROXY / HTTPS_PROXY / NO_PROXY (on by default, as curl)"),
-    Options.withDefault(true)
-  ),
+  proxyFromEnv: flag("proxy-from-env", undefined, "use HTTP_PROXY / HTTPS_PROXY / NO_PROXY (on by default, as curl)"),
+  noProxyFromEnv: flag("no-proxy-from-env", undefined, "ignore the proxy variables of the environment"),
   cacert: text("cacert", undefined, "trust the CA certificates (PEM) in this file instead of the system store").pipe(Options.optional),
   insecure: flag("insecure", "k", "do not verify the server's certificate"),
   unixSocket: text("unix-socket", undefined, "connect to this Unix domain socket").pipe(Options.optional),
@@ -67,6 +66,7 @@ export interface Parsed {
   readonly maxRedirs: number
   readonly proxy: Option.Option<string>
   readonly proxyFromEnv: boolean
+  readonly noProxyFromEnv: boolean
   readonly cacert: Option.Option<string>
   readonly insecure: boolean
   readonly unixSocket: Option.Option<string>
@@ -167,6 +167,9 @@ export const toSettings = (p: Parsed): Either.Either<Settings, UsageError> =>
     const dataMode = p.json.length > 0 ? "json" : p.dataBinary.length > 0 ? "binary" : p.data.length > 0 ? "form" : "none"
     const data =
       dataMode === "json" ? p.json.map((v) => dataPart(v, true)) : dataMode === "binary" ? p.dataBinary.map((v) => dataPart(v, true)) : p.data.map((v) => dataPart(v, false))
+    // @effect/cli leaves an unknown option among the positional arguments.
+    const unknown = p.positional.find((a) => a.startsWith("-"))
+    if (unknown !== undefined) return yield* usage(`unknown option ${unknown} (see --help)`)
     const explicit = Option.getOrUndefined(p.request) ?? positionalMethod
     if (explicit !== undefined && !METHOD.test(explicit)) return yield* usage(`${JSON.stringify(explicit)} is not a method`)
     if (p.head && data.length > 0) return yield* usage("-I (HEAD) takes no request body")
@@ -197,7 +200,7 @@ export const toSettings = (p: Parsed): Either.Either<Settings, UsageError> =>
       head: p.head,
       followRedirects: p.location ? p.maxRedirs : 0,
       proxy: Option.getOrUndefined(p.proxy),
-      proxyFromEnv: p.proxyFromEnv,
+      proxyFromEnv: !p.noProxyFromEnv,
       cacert: Option.getOrUndefined(p.cacert),
       insecure: p.insecure,
       unixSocket: Option.getOrUndefined(p.unixSocket),

@@ -5,7 +5,10 @@
  */
 import { readFileSync } from "node:fs"
 import { Effect, Schedule, type Scope } from "effect"
-import { Http1Error, HttpClient, Transport } from "../index.js"
+// The library's public modules, one by one (not the index: the command loads only what it uses).
+import * as Http1Error from "../Http1Error.js"
+import * as HttpClient from "../HttpClient.js"
+import * as Transport from "../Transport.js"
 import type { Settings } from "./args.js"
 import { UsageError, type Where } from "./errors.js"
 import { tapTransport, type LogLine, type SocketCounter } from "./wire.js"
@@ -114,7 +117,7 @@ export const whereOf = (method: string, url: string): Where => {
     const port = u.port !== "" ? Number(u.port) : u.protocol === "https:" ? 443 : 80
     return { method, host: u.hostname.replace(/^\[|\]$/g, ""), port }
   } catch {
-    return { method, host: url, port: 0 }
+    return { method, host: "", port: 0 }
   }
 }
 

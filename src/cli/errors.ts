@@ -4,7 +4,7 @@
  * @since 0.1.0
  */
 import { Data } from "effect"
-import { Http1Error } from "../index.js"
+import type * as Http1Error from "../Http1Error.js"
 
 /** A command line we cannot run: a bad option value, an unreadable `--data @file`, ... */
 export class UsageError extends Data.TaggedError("UsageError")<{ readonly reason: string }> {
@@ -87,6 +87,10 @@ export interface Where {
 
 const hostPort = (host: string, port: number) => `${host.includes(":") && !host.startsWith("[") ? `[${host}]` : host}:${port}`
 
+/** `at`, naming the peer that failed when it is not the request's origin (a proxy). */
+const via = (at: string, peer: { readonly host: string; readonly port: number }, where: Where): string =>
+  where.host === "" || (peer.host === where.host && peer.port === where.port) ? at : `${at.slice(0, -1)} via ${hostPort(peer.host, peer.port)}]`
+
 /**
  * The one line a failure prints: the error's tag, what happened (phase and bytes seen), and where
  * (`[METHOD host:port]`).
@@ -98,7 +102,7 @@ const hostPort = (host: string, port: number) => `${host.includes(":") && !host.
  * ```
  */
 export const errorLine = (error: CliError, where: Where): string => {
-  const at = ` [${where.method} ${hostPort(where.host, where.port)}]`
+  const at = where.host === "" ? ` [${where.method}]` : ` [${where.method} ${hostPort(where.host, where.port)}]`
   const seen = where.bodyBytes ?? 0
   switch (error._tag) {
     case "IncompleteRead": {
@@ -112,9 +116,9 @@ export const errorLine = (error: CliError, where: Where): string => {
       return `TimeoutError: phase ${error.phase}, limit ${error.timeoutMs} ms${detail}${bytes === undefined ? "" : `, ${bytes} response bytes seen`}${at}`
     }
     case "ConnectError":
-      return `ConnectError: ${error.code ?? "cannot connect"}, phase connect${error.socketPath === undefined ? "" : ` (Unix socket ${error.socketPath})`}${at}`
+      return `ConnectError: ${error.code ?? "cannot connect"}, phase connect${error.socketPath === undefined ? "" : ` (Unix socket ${error.socketPath})`}${via(at, error, where)}`
     case "TlsError":
-      return `TlsError: ${error.reason}${error.code === undefined ? "" : ` (${error.code})`}, phase handshake${at}`
+      return `TlsError: ${error.reason}${error.code === undefined ? "" : ` (${error.code})`}, phase handshake${via(at, error, where)}`
     case "UsageError":
       return `UsageError: ${error.reason}`
     case "WriteError":

@@ -5,11 +5,16 @@
  * line for a failure, and exits with the code of the exit-code table (`errors.ts`).
  * @since 0.1.0
  */
-import { Command, ValidationError } from "@effect/cli"
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Cause, Effect, Either, Exit } from "effect"
+import * as CliConfig from "@effect/cli/CliConfig"
+import * as Command from "@effect/cli/Command"
+import * as ValidationError from "@effect/cli/ValidationError"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
+import { Cause, Effect, Either, Exit, Layer } from "effect"
 import { spec, toSettings, type Parsed, type Settings } from "./args.js"
-import { version } from "./client.js"
+import { version, whereOf } from "./client.js"
 import { errorLine, exitCodeOf, type CliError } from "./errors.js"
 import { formatReport, loadExitCode, runLoad } from "./load.js"
 import { runSingle, type Io } from "./single.js"
@@ -31,7 +36,7 @@ const run = (parsed: Parsed): Effect.Effect<number> =>
   Effect.gen(function* () {
     const settings = toSettings(parsed)
     if (Either.isLeft(settings)) {
-      report(undefined, errorLine(settings.left, { method: "-", host: "-", port: 0 }))
+      report(undefined, errorLine(settings.left, { method: "-", host: "", port: 0 }))
       return exitCodeOf(settings.left)
     }
     const s = settings.right
@@ -40,7 +45,7 @@ const run = (parsed: Parsed): Effect.Effect<number> =>
       return yield* runLoad(s, load).pipe(
         Effect.match({
           onFailure: (e: CliError) => {
-            report(s, errorLine(e, { method: s.method, host: "-", port: 0 }))
+            report(s, errorLine(e, whereOf(s.method, s.url)))
             return exitCodeOf(e)
           },
           onSuccess: (r) => {
@@ -65,7 +70,10 @@ const command = Command.make("effect-http1", spec, (parsed) =>
 
 const cli = Command.run(command, { name: "effect-http1", version })
 
-NodeRuntime.runMain(cli(process.argv).pipe(Effect.provide(NodeContext.layer)), {
+// Case-sensitive: -i / -I, -o / -O, -s / -S are different options, as in curl.
+const environment = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeTerminal.layer, CliConfig.layer({ isCaseSensitive: true }))
+
+NodeRuntime.runMain(cli(process.argv).pipe(Effect.provide(environment)), {
   disableErrorReporting: true,
   teardown: (exit, onExit) => {
     if (Exit.isSuccess(exit)) return onExit(code)

@@ -9,7 +9,7 @@
  */
 import * as tls from "node:tls"
 import { Effect } from "effect"
-import type { Transport } from "../index.js"
+import type * as Transport from "../Transport.js"
 import { underlying } from "../transport/node.js"
 
 /** Where log lines go (stderr in the command). */
