@@ -5,11 +5,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { readFileSync, existsSync, mkdtempSync, writeFileSync, rmSync } from "node:fs"
+import { execFileSync } from "node:child_process"
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { cannedServer, connectProxy, freePort, httpServer, httpsServer, ok } from "../helpers/servers.js"
-import { baseEnv, buildCli, cli, repo, type Built, type Run } from "./harness.js"
+import { baseEnv, buildCli, cli, cliInTerminal, repo, runFile, type Built, type Run } from "./harness.js"
 
 const certs = join(repo, "test/fixtures/certs")
 const serverTls = { key: readFileSync(join(certs, "server-key.pem")), cert: readFileSync(join(certs, "server.pem")) }
@@ -337,4 +338,134 @@ describe("load mode", () => {
       expect(ms).toBeGreaterThanOrEqual(700)
       expect(ms).toBeLessThan(5000)
     }))
+})
+
+/** util-linux `script`, for a pseudo-terminal. */
+const hasScript = (() => {
+  try {
+    execFileSync("script", ["--version"], { stdio: "ignore", timeout: 5000 })
+    return true
+  } catch {
+    return false
+  }
+})()
+
+/** A download in three pieces 150 ms apart, with Content-Length (or chunked on /chunked). */
+const slowDownload = httpServer((req, res) => {
+  const piece = "x".repeat(100_000)
+  if (req.url === "/chunked") {
+    res.write(piece)
+    setTimeout(() => res.end(piece), 150)
+    return
+  }
+  res.setHeader("Content-Length", piece.length * 3)
+  let sent = 0
+  const timer = setInterval(() => {
+    res.write(piece)
+    if (++sent === 3) {
+      clearInterval(timer)
+      res.end()
+    }
+  }, 150)
+  res.on("close", () => clearInterval(timer))
+})
+
+describe("progress bar", () => {
+  it.scoped.skipIf(!hasScript)("on a terminal: bytes, percent, rate and ETA with Content-Length, drawn with \\r; the body in the file", () =>
+    Effect.gen(function* () {
+      const server = yield* slowDownload
+      const dir = mkdtempSync(join(tmpdir(), "cli-progress-"))
+      try {
+        const file = join(dir, "out.bin")
+        const r = yield* Effect.promise(() => cliInTerminal(built, ["-o", file, `${server.url}/`]))
+        expect(r.code).toBe(0)
+        expect(r.stdout).toMatch(/\r\[#* *\] +\d+% [\d.]+ KiB \/ 293\.0 KiB +[\d.]+ [KMG]?i?B\/s +ETA \d\d:\d\d/)
+        expect(r.stdout).toMatch(/\r\[#+\] 100% 293\.0 KiB \/ 293\.0 KiB .*ETA 00:00\x1b\[K\r?\n/)
+        expect(readFileSync(file).length).toBe(300_000)
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
+      }
+    }))
+
+  it.scoped.skipIf(!hasScript)("on a terminal, a chunked body: a spinner and the byte count", () =>
+    Effect.gen(function* () {
+      const server = yield* slowDownload
+      const dir = mkdtempSync(join(tmpdir(), "cli-progress-"))
+      try {
+        const r = yield* Effect.promise(() => cliInTerminal(built, ["-o", join(dir, "out.bin"), `${server.url}/chunked`]))
+        expect(r.code).toBe(0)
+        expect(r.stdout).toMatch(/\r[|/\\-] 195\.3 KiB +[\d.]+ [KMG]?i?B\/s\x1b\[K/)
+        expect(r.stdout).not.toContain("ETA")
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
+      }
+    }))
+
+  it.scoped.skipIf(!hasScript)("none under -s on a terminal, none when the body goes to the same terminal, none in a pipe", () =>
+    Effect.gen(function* () {
+      const server = yield* slowDownload
+      const dir = mkdtempSync(join(tmpdir(), "cli-progress-"))
+      try {
+        const silent = yield* Effect.promise(() => cliInTerminal(built, ["-s", "-o", join(dir, "a.bin"), `${server.url}/`]))
+        expect(silent).toMatchObject({ code: 0, stdout: "" })
+        const toTerminal = yield* Effect.promise(() => cliInTerminal(built, [`${server.url}/chunked`]))
+        expect(toTerminal.code).toBe(0)
+        expect(toTerminal.stdout).toMatch(/^x{200000}$/)
+        const piped = yield* run(["-o", join(dir, "b.bin"), `${server.url}/`])
+        expect(piped).toMatchObject({ code: 0, stdout: "", stderr: "" })
+        expect(readFileSync(join(dir, "b.bin")).length).toBe(300_000)
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
+      }
+    }))
+})
+
+describe("packaging", () => {
+  it("the built file starts with the shebang, and package.json's bin points at it", () => {
+    expect(readFileSync(built.main, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true)
+    const pkg = JSON.parse(readFileSync(join(repo, "package.json"), "utf8")) as { bin?: Record<string, string> }
+    expect(pkg.bin).toEqual({ "effect-http1": "./dist/cli/main.js" })
+    expect(existsSync(join(built.dir, pkg.bin!["effect-http1"]!))).toBe(true)
+  })
+
+  it.scoped("npx effect-http1 -v URL runs the package's own bin from the package root", () =>
+    Effect.gen(function* () {
+      const server = yield* hello
+      const r = yield* Effect.promise(() =>
+        runFile("npx", ["--offline", "effect-http1", "-v", `${server.url}/`], { cwd: built.dir, timeoutMs: 60_000, env: baseEnv({ npm_config_update_notifier: "false" }) })
+      )
+      expect(r.code).toBe(0)
+      expect(r.stdout).toBe("hello\n")
+      expect(r.stderr).toContain("> GET / HTTP/1.1")
+    }), 90_000)
+
+  /** The module URLs a child process resolves while it imports `entry` (a resolve hook logs them). */
+  const loadedBy = (entry: string, args: ReadonlyArray<string> = []): Promise<ReadonlyArray<string>> => {
+    const dir = mkdtempSync(join(tmpdir(), "cli-loaded-"))
+    const log = join(dir, "loaded.txt")
+    writeFileSync(log, "")
+    writeFileSync(
+      join(dir, "hooks.mjs"),
+      `import { appendFileSync } from "node:fs"\nexport async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(log)}, r.url + "\\n"); return r }\n`
+    )
+    writeFileSync(join(dir, "register.mjs"), `import { register } from "node:module"\nregister("./hooks.mjs", import.meta.url)\n`)
+    return runFile(process.execPath, ["--import", join(dir, "register.mjs"), entry, ...args], { timeoutMs: 30_000 }).then((r) => {
+      const loaded = readFileSync(log, "utf8").split("\n").filter((l) => l !== "")
+      rmSync(dir, { recursive: true, force: true })
+      if (loaded.length === 0) throw new Error(`nothing logged: ${r.stderr}`)
+      return loaded
+    })
+  }
+  const cliModules = (urls: ReadonlyArray<string>) => urls.filter((u) => /@effect\/(cli|platform-node|printer)|\/dist\/cli\//.test(u))
+
+  it("importing the built library loads neither the CLI nor @effect/cli, @effect/platform-node, @effect/printer", async () => {
+    const entry = join(built.dir, "importer.mjs")
+    writeFileSync(entry, `const m = await import(${JSON.stringify(join(built.dir, "dist/index.js"))})\nif (typeof m.HttpClient.make !== "function") process.exit(3)\n`)
+    const loaded = await loadedBy(entry)
+    expect(loaded.some((u) => u.endsWith("/dist/HttpClient.js"))).toBe(true)
+    expect(cliModules(loaded)).toEqual([])
+    // The same check sees them when the command runs.
+    const command = await loadedBy(built.main, ["--version"])
+    expect(cliModules(command).some((u) => u.includes("@effect/cli"))).toBe(true)
+  }, 60_000)
 })
