@@ -133,3 +133,14 @@ export const errorLine = (error: CliError, where: Where): string => {
     }
   }
 }
+
+/** {@link exitTable} as the README's markdown table. */
+export const exitTableMarkdown = (): string => {
+  // "InvalidHeader (request)" → "`InvalidHeader` (request)"
+  const tag = (t: string) => t.replace(/^(\S+)/, "`$1`")
+  return [
+    "| exit code | group | errors |",
+    "| ---: | --- | --- |",
+    ...exitTable.map((row) => `| ${row.code} | ${row.group} | ${row.tags.length === 0 ? "—" : row.tags.map(tag).join(", ")} |`)
+  ].join("\n")
+}
