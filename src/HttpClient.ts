@@ -35,6 +35,7 @@ import { millisOf } from "./internal/bytes.js"
 import { withFields } from "./internal/errors.js"
 import { callerBody, callerHeaders } from "./internal/callerInput.js"
 import { deadlineTimeout, defaultBodyLimits, HttpResponseImpl, type BodyLimits, type Deadline } from "./internal/response.js"
+import { traced } from "./internal/tracing.js"
 import { openTunnel } from "./internal/tunnel.js"
 import { Wire, readTimeout } from "./internal/wire.js"
 import { OriginPool } from "./pool/OriginPool.js"
@@ -102,6 +103,14 @@ export interface Options {
    * and `proxyFromEnv` are not used. Pools are per socket path and origin.
    */
   readonly socketPath?: string | undefined
+  /**
+   * One `http.client <METHOD>` span per request, as `@effect/platform` makes them (same attribute
+   * names; see the README's Tracing section). Default true; also off under
+   * `Effect.withTracerEnabled(false)`.
+   */
+  readonly tracing?: boolean | undefined
+  /** Send `traceparent` and `b3` headers from the request's span. Default true (when tracing). */
+  readonly tracePropagation?: boolean | undefined
 }
 
 /**
@@ -122,6 +131,8 @@ export interface ClientRequest<E = never, R = never> {
   readonly followRedirects?: number | undefined
   /** Overrides the client's `timeout` for this request. */
   readonly timeout?: Duration.DurationInput | undefined
+  /** Overrides the client's `tracing` for this request (`false`: no span, no trace headers). */
+  readonly tracing?: boolean | undefined
 }
 
 /** Options of the shorthand methods (`get`, `post`, ...). */
@@ -563,7 +574,10 @@ class PooledClient implements HttpClientService {
       const where = parsed instanceof InvalidURL ? { method } : { method, host: parsed.host, port: parsed.port }
       const headers = callerHeaders(req.headers)
       if (!Array.isArray(headers)) return Effect.fail(withFields(headers, where))
-      const run = this.follow(method, url, headers, req.body, maxRedirects, 0, deadline)
+      const run = (req.tracing ?? this.config.tracing) !== false
+        ? traced(method, parsed instanceof InvalidURL ? undefined : parsed, url, headers, this.config.tracePropagation !== false, (sent) =>
+          this.follow(method, url, sent, req.body, maxRedirects, 0, deadline))
+        : this.follow(method, url, headers, req.body, maxRedirects, 0, deadline)
       if (deadline === undefined) return run
       // The total timeout also bounds connect and queueing; reads below use the same deadline.
       return Effect.timeoutFail(run, {

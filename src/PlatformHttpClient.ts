@@ -129,7 +129,9 @@ const send = (
       method: request.method,
       url: target,
       headers,
-      body
+      body,
+      // @effect/platform's HttpClient made this request's span (and its trace headers) already.
+      tracing: false
     })
     return Effect.uninterruptibleMask((restore) =>
       Effect.flatMap(ResponseBody.open(Context.getOption(context, Scope.Scope)), (held) => {

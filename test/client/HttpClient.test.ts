@@ -109,7 +109,9 @@ describe("HttpClient: basic exchanges", () => {
           yield* r.drain
           const r2 = yield* c.request({ method: "PUT", url: `${server.url}/s`, body: Stream.make("ab", new Uint8Array([99])) })
           yield* r2.drain
-        })
+        }),
+        // the exact head: no traceparent / b3 (test/tracing.test.ts checks those)
+        { tracing: false }
       )
       const [post, put] = server.heads().slice(before)
       expect(post).toBe(
@@ -613,7 +615,8 @@ describe("HttpClient: proxies", () => {
 describe("HttpClient: with the mock transport", () => {
   const TestLayer = (replies: Parameters<typeof Transport.layerMock>[0]) => {
     const mock = Transport.layerMock(replies, { keepOpen: true })
-    return Layer.merge(HttpClient.layerWithoutTransport.pipe(Layer.provide(mock)), mock)
+    // exact heads below: no traceparent / b3 (test/tracing.test.ts checks those)
+    return Layer.merge(HttpClient.layerWithoutTransportWith({ tracing: false }).pipe(Layer.provide(mock)), mock)
   }
 
   it.live("a user's test: canned answers, recorded requests, no leaked connections", () =>
@@ -755,7 +758,7 @@ describe("HttpClient: pipelining", () => {
 describe("HttpClient: request body sources", () => {
   const layerFor = (replies: Parameters<typeof Transport.layerMock>[0]) => {
     const mock = Transport.layerMock(replies, { keepOpen: true })
-    return Layer.merge(HttpClient.layerWithoutTransport.pipe(Layer.provide(mock)), mock)
+    return Layer.merge(HttpClient.layerWithoutTransportWith({ tracing: false }).pipe(Layer.provide(mock)), mock)
   }
 
   it.live("an iterator that throws fails with RequestBodyError, not a defect", () =>
