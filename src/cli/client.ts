@@ -48,7 +48,9 @@ export const makeClient = (
       socketPath: s.unixSocket,
       connectTimeout: s.connectTimeoutMs,
       timeout: s.maxTimeMs,
-      tls
+      tls,
+      // No spans and no traceparent / b3 headers: the command sends what it is told to.
+      tracing: false
     }
     const inner = yield* Effect.provide(Transport.Transport, Transport.layer)
     return yield* HttpClient.make(options).pipe(Effect.provideService(Transport.Transport, tapTransport(inner, counter, log)))
