@@ -22,6 +22,8 @@ export interface LoadReport {
   readonly socketsOpened: number
   /** `open` summed over the client's `stats()` at the end of the run. */
   readonly socketsOpenAtEnd: number
+  /** CPU time of this process (user + system) during the run, ms. */
+  readonly cpuMs: number
 }
 
 /** The value at quantile `q` of sorted samples (nearest rank). */
@@ -43,6 +45,7 @@ export const runLoad = (s: Settings, load: LoadSettings): Effect.Effect<LoadRepo
     const errors = new Map<string, { count: number; first: CliError }>()
     let issued = 0
     const started = performance.now()
+    const cpu0 = process.cpuUsage()
     const until = load.durationMs === undefined ? Number.POSITIVE_INFINITY : started + load.durationMs
     const more = () => (load.repeat === undefined || issued < load.repeat) && performance.now() < until
     const one = Effect.scoped(Effect.flatMap(client.request({ method: s.method, url: s.url, headers, body }), (res) => Effect.as(res.drain, res.status)))
@@ -69,9 +72,10 @@ export const runLoad = (s: Settings, load: LoadSettings): Effect.Effect<LoadRepo
     const all = Effect.forEach(Array.from({ length: load.concurrency }), () => worker, { concurrency: "unbounded", discard: true })
     yield* load.durationMs === undefined ? all : Effect.timeout(all, load.durationMs + 1000).pipe(Effect.ignore)
     const elapsedMs = performance.now() - started
+    const cpu = process.cpuUsage(cpu0)
     const sorted = Float64Array.from(latencies).sort()
     const socketsOpenAtEnd = client.stats().reduce((n, p) => n + p.open, 0)
-    return { requests: latencies.length + [...errors.values()].reduce((n, e) => n + e.count, 0), elapsedMs, latencies: sorted, statuses, errors, socketsOpened: counter.opened, socketsOpenAtEnd }
+    return { requests: latencies.length + [...errors.values()].reduce((n, e) => n + e.count, 0), elapsedMs, latencies: sorted, statuses, errors, socketsOpened: counter.opened, socketsOpenAtEnd, cpuMs: (cpu.user + cpu.system) / 1000 }
   }).pipe(Effect.scoped)
 
 /** Log-spaced latency buckets between min and max, as text bars. */
@@ -112,6 +116,10 @@ export const formatReport = (s: Settings, load: LoadSettings, r: LoadReport): st
   const errors = [...r.errors].sort((a, b) => b[1].count - a[1].count).map(([tag, e]) => `${tag} × ${e.count}`)
   lines.push(`errors: ${errors.length === 0 ? "none" : errors.join(", ")}`)
   lines.push(`sockets opened: ${r.socketsOpened} (open at the end: ${r.socketsOpenAtEnd})`)
+  // The client's own cost: near 100% of a core, the client (not the server) sets the rate.
+  if (r.requests > 0) {
+    lines.push(`client CPU: ${((r.cpuMs * 1000) / r.requests).toFixed(0)} µs per request, ${((r.cpuMs / r.elapsedMs) * 100).toFixed(0)}% of one core`)
+  }
   return lines.join("\n") + "\n"
 }
 

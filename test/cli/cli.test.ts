@@ -51,6 +51,10 @@ describe("requests", () => {
       expect(lines).toContain("< HTTP/1.1 200 OK")
       expect(lines).toContain("< X-Method: GET")
       expect(lines.indexOf("> GET /path?q=1 HTTP/1.1")).toBeLessThan(lines.indexOf("< HTTP/1.1 200 OK"))
+      // The request head is what the command was told to send: no trace headers.
+      expect(lines.filter((l) => l.startsWith("> ")).map((l) => l.slice(2).split(":")[0]!.toLowerCase())).toEqual([
+        "get /path?q=1 http/1.1", "host", "accept-encoding", "user-agent", "accept", ""
+      ])
     }))
 
   it.scoped("-i prints the head before the body; -I sends HEAD and prints the head only", () =>
@@ -312,6 +316,7 @@ describe("load mode", () => {
       expect(sockets).toBe(server.connections())
       expect(sockets).toBeGreaterThanOrEqual(1)
       expect(sockets).toBeLessThanOrEqual(3)
+      expect(out).toMatch(/^client CPU: \d+ µs per request, \d+% of one core$/m)
     }))
 
   it.scoped("errors are counted by tag, and the exit code is the most frequent one's", () =>
