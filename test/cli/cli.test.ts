@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { execFileSync } from "node:child_process"
+import * as http from "node:http"
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -129,12 +130,18 @@ describe("requests", () => {
     Effect.gen(function* () {
       const server = yield* httpServer((req, res) => {
         if (req.url === "/final") return res.end("arrived")
-        res.writeHead(302, { Location: req.url === "/loop" ? "/loop" : "/final" }).end("moved")
+        res.writeHead(302, { Location: req.url === "/loop" ? "/loop" : "/final", "Content-Length": 5 }).end("moved")
       })
       const plain = yield* run([`${server.url}/start`])
       expect(plain).toMatchObject({ code: 0, stdout: "moved" })
-      const followed = yield* run(["-L", `${server.url}/start`])
+      const followed = yield* run(["-L", "-v", `${server.url}/start`])
       expect(followed).toMatchObject({ code: 0, stdout: "arrived" })
+      // The redirect's small body is drained and its keep-alive connection used again.
+      const lines = followed.stderr.split("\n")
+      const reuse = lines.findIndex((l) => /^\* Re-using connection #\d+ to 127\.0\.0\.1:\d+$/.test(l))
+      expect(reuse).toBeGreaterThan(lines.indexOf("< HTTP/1.1 302 Found"))
+      expect(lines[reuse + 1]).toBe("> GET /final HTTP/1.1")
+      expect(lines.filter((l) => l.startsWith("* Connecting"))).toHaveLength(1)
       const loop = yield* run(["-L", "--max-redirs", "3", `${server.url}/loop`])
       expect(loop.code).toBe(47)
       expect(loop.stderr).toBe(`TooManyRedirects: Too many redirects (4); last Location: ${server.url}/loop [GET 127.0.0.1:${server.port}]\n`)
@@ -150,6 +157,33 @@ describe("requests", () => {
         stderr: `HttpStatusError: the server answered 404 Not Found (--fail) [GET 127.0.0.1:${server.port}]\n`
       })
       expect(yield* run([`${server.url}/missing`])).toMatchObject({ code: 0, stdout: "nope" })
+    }))
+})
+
+describe("Unix socket", () => {
+  it.scoped("--unix-socket: the request goes to the socket, the URL's host makes the Host header", () =>
+    Effect.gen(function* () {
+      const dir = mkdtempSync(join(tmpdir(), "cli-unix-"))
+      const path = join(dir, "s.sock")
+      yield* Effect.acquireRelease(
+        Effect.async<http.Server>((resume) => {
+          const server = http.createServer((req, res) => res.end(`host=${req.headers.host} url=${req.url}`))
+          server.listen(path, () => resume(Effect.succeed(server)))
+        }),
+        (server) =>
+          Effect.async<void>((resume) => {
+            server.closeAllConnections()
+            server.close(() => {
+              rmSync(dir, { recursive: true, force: true })
+              resume(Effect.void)
+            })
+          })
+      )
+      const r = yield* run(["--unix-socket", path, "http://localhost/containers/json"])
+      expect(r).toMatchObject({ code: 0, stdout: "host=localhost url=/containers/json", stderr: "" })
+      const missing = yield* run(["--unix-socket", join(dir, "none.sock"), "http://localhost/"])
+      expect(missing.code).toBe(7)
+      expect(missing.stderr).toBe(`ConnectError: ENOENT, phase connect (Unix socket ${join(dir, "none.sock")}) [GET localhost:80]\n`)
     }))
 })
 
