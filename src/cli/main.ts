@@ -19,6 +19,10 @@ import { errorLine, exitCodeOf, type CliError } from "./errors.js"
 import { formatReport, loadExitCode, runLoad } from "./load.js"
 import { runSingle, type Io } from "./single.js"
 
+// A closed stdout (`| head`) fails the write in progress (WriteError, exit 23) instead of
+// crashing the process with an unhandled 'error' event.
+process.stdout.on("error", () => {})
+
 const io: Io = {
   log: (line) => process.stderr.write(`${line}\n`),
   stderrIsTty: process.stderr.isTTY === true,

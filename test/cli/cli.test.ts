@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { execFileSync } from "node:child_process"
+import { execFileSync, spawn } from "node:child_process"
 import * as http from "node:http"
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -54,8 +54,9 @@ describe("requests", () => {
       expect(lines.indexOf("> GET /path?q=1 HTTP/1.1")).toBeLessThan(lines.indexOf("< HTTP/1.1 200 OK"))
       // The request head is what the command was told to send: no trace headers.
       expect(lines.filter((l) => l.startsWith("> ")).map((l) => l.slice(2).split(":")[0]!.toLowerCase())).toEqual([
-        "get /path?q=1 http/1.1", "host", "accept-encoding", "user-agent", "accept", ""
+        "get /path?q=1 http/1.1", "host", "accept-encoding", "user-agent", "accept"
       ])
+      expect(lines[lines.indexOf("> Accept: */*") + 1]).toBe(">")
     }))
 
   it.scoped("-i prints the head before the body; -I sends HEAD and prints the head only", () =>
@@ -250,6 +251,27 @@ describe("failures: one line on stderr and the exit code of the table", () => {
       const shown = yield* run(["-s", "-S", `${server.url}/`])
       expect(shown.code).toBe(56)
       expect(shown.stderr).toMatch(/^RemoteDisconnected: /)
+    }))
+
+  it.scoped("stdout closed by the reader (| head): WriteError, exit 23, no crash", () =>
+    Effect.gen(function* () {
+      const server = yield* httpServer((_req, res) => res.end("x".repeat(4_000_000)))
+      const r = yield* Effect.promise(
+        () =>
+          new Promise<{ code: number | null; stderr: string }>((ok) => {
+            const child = spawn(process.execPath, [built.main, `${server.url}/`], { env: baseEnv(), stdio: ["ignore", "pipe", "pipe"] })
+            let stderr = ""
+            child.stderr.on("data", (d: Buffer) => (stderr += d.toString()))
+            child.stdout.once("data", () => child.stdout.destroy())
+            const timer = setTimeout(() => child.kill("SIGKILL"), 15_000)
+            child.on("close", (code) => {
+              clearTimeout(timer)
+              ok({ code, stderr })
+            })
+          })
+      )
+      expect(r.code).toBe(23)
+      expect(r.stderr).toMatch(new RegExp(`^WriteError: cannot write to stdout: .*EPIPE.* \\[GET 127\\.0\\.0\\.1:${server.port}\\]\\n$`))
     }))
 
   it.effect("caller input: a bad option value, an unknown option, a bad header, a missing file: exit 2", () =>
