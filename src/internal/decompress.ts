@@ -353,7 +353,7 @@ export class DecodedResponse extends ResponseView<HttpResponseImpl> {
   }
 
   get close(): Effect.Effect<void> {
-    return Effect.suspend(() => (this.isClosed() && this.inflater === undefined ? this.raw.close : this.stop()))
+    return this.stop()
   }
 }
 
@@ -389,15 +389,6 @@ export class AbortableResponse extends ResponseView {
     return Effect.tapErrorTag(raceSignal(effect, this.signal, this.context), "RequestAborted", () => this.raw.close)
   }
 
-  override get length(): number | undefined {
-    return this.raw.length
-  }
-  override get trailers(): Headers | undefined {
-    return this.raw.trailers
-  }
-  override isClosed(): boolean {
-    return this.raw.isClosed()
-  }
   read(amt?: number): Effect.Effect<Uint8Array, Http1Error> {
     return this.guard(this.raw.read(amt))
   }

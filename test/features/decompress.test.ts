@@ -303,6 +303,62 @@ describe("decompress: corrupt data and bombs", () => {
     }), 30_000)
 })
 
+/** Every gunzip stream that was fed data, to check each one is destroyed (zlib's memory freed). */
+const gunzips = new Set<zlib.Gunzip>()
+const watchGunzips = Effect.acquireRelease(
+  Effect.sync(() => {
+    const proto = zlib.Gunzip.prototype as unknown as { _transform: (...args: Array<unknown>) => void }
+    const original = proto._transform
+    proto._transform = function(this: zlib.Gunzip, ...args: Array<unknown>) {
+      gunzips.add(this)
+      return original.apply(this, args)
+    }
+    gunzips.clear()
+    return original
+  }),
+  (original) => Effect.sync(() => {
+    delete (zlib.Gunzip.prototype as unknown as { _transform?: unknown })._transform
+    if ((zlib.Gunzip.prototype as unknown as { _transform: unknown })._transform !== original) {
+      ;(zlib.Gunzip.prototype as unknown as { _transform: unknown })._transform = original
+    }
+  })
+)
+
+describe("decompress: zlib is released on every exit", () => {
+  it.scopedLive("end, BodyTooLarge, DecompressionError, interruption, a scope closed mid-body, close", () =>
+    Effect.gen(function* () {
+      yield* watchGunzips
+      const server = yield* httpServer(handler)
+      const allDestroyed = (n: number) => {
+        expect(gunzips.size).toBe(n)
+        for (const z of gunzips) expect(z.destroyed).toBe(true)
+      }
+      yield* withClient(
+        Effect.gen(function* () {
+          const c = yield* HttpClient.HttpClient
+          const get = (path: string) => c.get(`${server.url}/${path}`)
+          yield* Effect.scoped(Effect.flatMap(get("gzip"), (r) => r.text))
+          allDestroyed(1)
+          yield* Effect.exit(Effect.scoped(Effect.flatMap(get("bomb"), (r) => r.bytes)))
+          allDestroyed(2)
+          yield* Effect.exit(Effect.scoped(Effect.flatMap(get("corrupt"), (r) => r.bytes)))
+          allDestroyed(3)
+          const fiber = yield* Effect.fork(Effect.scoped(Effect.flatMap(get("bomb"), (r) => Stream.runDrain(r.stream))))
+          yield* eventually(() => gunzips.size === 4, "decoding started")
+          yield* Fiber.interrupt(fiber)
+          allDestroyed(4)
+          // Some bytes read, then the scope closes: the request's finalizer frees zlib.
+          yield* Effect.scoped(Effect.flatMap(get("bomb"), (r) => r.read(100)))
+          allDestroyed(5)
+          yield* Effect.scoped(Effect.flatMap(get("bomb"), (r) => Effect.zipRight(r.read(100), r.close)))
+          allDestroyed(6)
+          yield* eventually(() => server.openConnections() === 0, "the bomb sockets were closed")
+        }),
+        { decompress: true, maxBodySize: 4 * 1024 * 1024 }
+      )
+    }), 60_000)
+})
+
 describe("decompress: the platform layer", () => {
   it.scopedLive("PlatformHttpClient.layerWith({ decompress: true }) decodes (text, json via stream)", () =>
     Effect.gen(function* () {
