@@ -17,7 +17,7 @@ const withMockClient = <A, E>(
     const client = yield* HttpClient.HttpClient
     const peer = yield* Transport.MockPeer
     return yield* f(client, peer)
-  }).pipe(Effect.provide(HttpClient.layerWith().pipe(Layer.provideMerge(Transport.layerMock(replies)))), Effect.timeout("10 seconds"))
+  }).pipe(Effect.provide(HttpClient.layerWithoutTransport.pipe(Layer.provideMerge(Transport.layerMock(replies)))), Effect.timeout("10 seconds"))
 
 const PARTIAL = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial"
 

@@ -26,7 +26,7 @@ const viaClient = <A, E>(replies: ReadonlyArray<Transport.MockReplyInput>, use: 
   Effect.gen(function* () {
     const client = yield* HttpClient.HttpClient
     return yield* Effect.scoped(Effect.flatMap(client.get("http://api.test/item"), use))
-  }).pipe(Effect.provide(HttpClient.layerWith(options).pipe(Layer.provide(Transport.layerMock(replies)))))
+  }).pipe(Effect.provide(HttpClient.layerWithoutTransportWith(options ?? {}).pipe(Layer.provide(Transport.layerMock(replies)))))
 
 const both = [
   { name: "HttpConnection's HttpResponse", run: viaConnection },
@@ -146,7 +146,7 @@ describe("retries with a Schedule under the TestClock", () => {
       expect(peer.connectOptions().length).toBe(3)
     }).pipe(
       Effect.provide(
-        HttpClient.layerWith().pipe(
+        HttpClient.layerWithoutTransport.pipe(
           Layer.provideMerge(Transport.layerMock([Transport.mock.json(200, [1, 2])], { connectError: (attempt) => attempt <= 2 }))
         )
       )
