@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Layer, Stream } from "effect"
-import { HttpClient, Transport } from "../../src/index.js"
+import { HttpClient, HttpConnection, Transport } from "../../src/index.js"
 import { eventually } from "../helpers/servers.js"
 import { failureOf } from "../issue8/support.js"
 
@@ -121,5 +121,55 @@ describe("signal: AbortSignal on pooled requests", () => {
         const exit = yield* Fiber.interrupt(fiber)
         expect(Exit.isInterrupted(exit)).toBe(true)
         yield* eventually(() => peer.openConnections() === 0, "the socket was closed")
+      })))
+})
+
+describe("signal: AbortSignal on HttpConnection's request", () => {
+  const withConn = <A, E>(
+    replies: ReadonlyArray<Transport.MockReplyInput>,
+    f: (conn: HttpConnection.HttpConnection, peer: Transport.MockPeerService) => Effect.Effect<A, E, never>
+  ) =>
+    Effect.gen(function* () {
+      const peer = yield* Transport.MockPeer
+      const conn = yield* HttpConnection.make({ host: "api.test" })
+      return yield* f(conn, peer)
+    }).pipe(Effect.scoped, Effect.provide(Transport.layerMock(replies)), Effect.timeout("10 seconds"))
+
+  it.live("an already-aborted signal fails before anything is connected; the connection stays usable", () =>
+    withConn([Transport.mock.text(200, "ok")], (conn, peer) =>
+      Effect.gen(function* () {
+        const controller = new AbortController()
+        controller.abort("no")
+        const e = failureOf(yield* Effect.exit(conn.request("GET", "/", { signal: controller.signal })))
+        expect(e._tag).toBe("RequestAborted")
+        expect(e.message).toContain("GET api.test:80")
+        expect(peer.connections()).toBe(0)
+        yield* conn.request("GET", "/")
+        expect(yield* Effect.flatMap(conn.getResponse, (r) => r.text)).toBe("ok")
+      })))
+
+  it.live("an abort in getResponse fails it and closes the socket; the next request opens a new one", () =>
+    withConn([Transport.mock.stall, Transport.mock.text(200, "second")], (conn, peer) =>
+      Effect.gen(function* () {
+        yield* conn.request("GET", "/slow", { signal: abortLater(30) })
+        const e = failureOf(yield* Effect.exit(conn.getResponse))
+        expect(e._tag).toBe("RequestAborted")
+        yield* eventually(() => peer.openConnections() === 0, "the socket was closed")
+        yield* conn.request("GET", "/next")
+        expect(yield* Effect.flatMap(conn.getResponse, (r) => r.text)).toBe("second")
+        expect(peer.connections()).toBe(2)
+      })))
+
+  it.live("an abort while the body is read fails the read and closes the socket", () =>
+    withConn([Transport.mock.reply(PARTIAL), Transport.mock.text(200, "after")], (conn, peer) =>
+      Effect.gen(function* () {
+        yield* conn.request("GET", "/body", { signal: abortLater(40) })
+        const res = yield* conn.getResponse
+        expect(res.status).toBe(200)
+        const e = failureOf(yield* Effect.exit(res.read()))
+        expect(e._tag).toBe("RequestAborted")
+        yield* eventually(() => peer.openConnections() === 0, "the socket was closed")
+        yield* conn.request("GET", "/next")
+        expect(yield* Effect.flatMap(conn.getResponse, (r) => r.text)).toBe("after")
       })))
 })
