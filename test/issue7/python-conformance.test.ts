@@ -25,7 +25,8 @@ const fieldValues = (request: string, name: string): Array<string> => {
 /** The pooled client over the mock transport, with the mock's recorder. */
 const clientOverMock = (replies: ReadonlyArray<Transport.MockReplyInput>, options: HttpClient.Options = {}) => {
   const mock = Transport.layerMock(replies, { keepOpen: true })
-  return Layer.merge(HttpClient.layerWithoutTransportWith(options).pipe(Layer.provide(mock)), mock) as Layer.Layer<HttpClient.HttpClient | Transport.MockPeer>
+  // Heads are compared byte for byte with HttpConnection's: no traceparent / b3 (see test/tracing.test.ts).
+  return Layer.merge(HttpClient.layerWithoutTransportWith({ tracing: false, ...options }).pipe(Layer.provide(mock)), mock) as Layer.Layer<HttpClient.HttpClient | Transport.MockPeer>
 }
 
 const ESTABLISHED = "HTTP/1.1 200 Connection established\r\n\r\n"
