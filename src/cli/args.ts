@@ -30,6 +30,7 @@ export const spec = {
   dataBinary: text("data-binary", undefined, "a request body sent as it is; @FILE reads a file").pipe(Options.repeated),
   json: text("json", undefined, "a JSON request body (POST, Content-Type and Accept application/json); @FILE reads a file").pipe(Options.repeated),
   head: flag("head", "I", "send HEAD and print the response head"),
+  compressed: flag("compressed", undefined, "ask for gzip, deflate or br and decode the body"),
   location: flag("location", "L", "follow redirects"),
   maxRedirs: Options.integer("max-redirs").pipe(Options.withDescription("redirects followed with -L"), Options.withDefault(50)),
   proxy: text("proxy", "x", "an HTTP proxy, http://[user:pass@]host:port (CONNECT for https URLs)").pipe(Options.optional),
@@ -62,6 +63,7 @@ export interface Parsed {
   readonly dataBinary: ReadonlyArray<string>
   readonly json: ReadonlyArray<string>
   readonly head: boolean
+  readonly compressed: boolean
   readonly location: boolean
   readonly maxRedirs: number
   readonly proxy: Option.Option<string>
@@ -108,6 +110,7 @@ export interface Settings {
   readonly data: ReadonlyArray<DataPart>
   readonly dataMode: "form" | "binary" | "json" | "none"
   readonly head: boolean
+  readonly compressed: boolean
   readonly followRedirects: number
   readonly proxy: string | undefined
   readonly proxyFromEnv: boolean
@@ -198,6 +201,7 @@ export const toSettings = (p: Parsed): Either.Either<Settings, UsageError> =>
       data,
       dataMode,
       head: p.head,
+      compressed: p.compressed,
       followRedirects: p.location ? p.maxRedirs : 0,
       proxy: Option.getOrUndefined(p.proxy),
       proxyFromEnv: !p.noProxyFromEnv,

@@ -49,6 +49,7 @@ export const makeClient = (
       connectTimeout: s.connectTimeoutMs,
       timeout: s.maxTimeMs,
       tls,
+      decompress: s.compressed,
       // No spans and no traceparent / b3 headers: the command sends what it is told to.
       tracing: false
     }

@@ -63,8 +63,9 @@ export const exitTable: ReadonlyArray<ExitGroup> = [
   { code: 35, group: "TLS: handshake or certificate verification", tags: ["TlsError"] },
   { code: 47, group: "too many redirects (`-L`, `--max-redirs`)", tags: ["TooManyRedirects"] },
   { code: 56, group: "connection lost: reset, or closed before any response byte", tags: ["ConnectionReset", "RemoteDisconnected"] },
+  { code: 61, group: "content encoding: a `--compressed` body that does not decode", tags: ["DecompressionError"] },
   { code: 63, group: "body over a size limit", tags: ["BodyTooLarge"] },
-  { code: 1, group: "anything else (a decode error, or a bug: please report it)", tags: ["DecodeError", "NotConnected", "CannotSendRequest", "CannotSendHeader", "ResponseNotReady"] }
+  { code: 1, group: "anything else (a decode error, or a bug: please report it)", tags: ["DecodeError", "RequestAborted", "NotConnected", "CannotSendRequest", "CannotSendHeader", "ResponseNotReady"] }
 ]
 
 const codeByTag = new Map<string, number>()

@@ -57,7 +57,9 @@ export const runSingle = (s: Settings, io: Io): Effect.Effect<SingleResult> => {
     }
     if (s.method !== "HEAD") {
       const length = res.headers.get("content-length")
-      const total = length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined
+      // A decoded body has no known length: the bar counts decoded bytes.
+      const encoded = s.compressed && res.headers.has("content-encoding")
+      const total = !encoded && length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined
       // The bar only where a person watches, and not over the body on the same terminal.
       const showBar = !s.silent && io.stderrIsTty && (s.output !== undefined || !io.stdoutIsTty)
       if (showBar) bar = new ProgressBar({ write: io.writeStderr, columns: io.columns }, total)

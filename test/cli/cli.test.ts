@@ -9,6 +9,7 @@ import { execFileSync, spawn } from "node:child_process"
 import * as http from "node:http"
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
+import { gzipSync } from "node:zlib"
 import { join } from "node:path"
 import { cannedServer, connectProxy, freePort, httpServer, httpsServer, ok } from "../helpers/servers.js"
 import { baseEnv, buildCli, cli, cliInTerminal, repo, runFile, type Built, type Run } from "./harness.js"
@@ -125,6 +126,26 @@ describe("requests", () => {
       } finally {
         rmSync(dir, { recursive: true, force: true })
       }
+    }))
+
+  it.scoped("--compressed asks for gzip and decodes it; without it the bytes come as sent; a corrupt body exits 61", () =>
+    Effect.gen(function* () {
+      const text = "compressible ".repeat(200)
+      const server = yield* httpServer((req, res) => {
+        const gz = req.url === "/corrupt" ? Buffer.from("not gzip at all") : gzipSync(text)
+        res.writeHead(200, { "Content-Encoding": "gzip", "Content-Length": gz.length, "X-Accept-Encoding": String(req.headers["accept-encoding"]) })
+        res.end(gz)
+      })
+      const decoded = yield* run(["-i", "--compressed", `${server.url}/`])
+      expect(decoded.code).toBe(0)
+      expect(decoded.stdout).toContain("X-Accept-Encoding: gzip, deflate, br\r\n")
+      expect(decoded.stdout.endsWith(`\r\n\r\n${text}`)).toBe(true)
+      const raw = yield* run(["-i", `${server.url}/`])
+      expect(raw.stdout).toContain("X-Accept-Encoding: identity\r\n")
+      expect(raw.stdout).not.toContain(text)
+      const corrupt = yield* run(["--compressed", `${server.url}/corrupt`])
+      expect(corrupt.code).toBe(61)
+      expect(corrupt.stderr).toMatch(new RegExp(`^DecompressionError: Cannot decompress the gzip response body: .* \\[GET 127\\.0\\.0\\.1:${server.port}\\]\\n$`))
     }))
 
   it.scoped("-L follows redirects; without it the 3xx is the answer; a loop past --max-redirs exits 47", () =>

@@ -77,6 +77,7 @@ describe("command line", () => {
     dataBinary: [],
     json: [],
     head: false,
+    compressed: false,
     location: false,
     maxRedirs: 50,
     proxy: Option.none(),
