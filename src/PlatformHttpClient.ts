@@ -78,11 +78,15 @@
  * ```
  * @since 0.1.0
  */
+import * as PlatformHeaders from "@effect/platform/Headers"
 import * as PlatformClient from "@effect/platform/HttpClient"
 import * as ClientError from "@effect/platform/HttpClientError"
 import type * as ClientRequest from "@effect/platform/HttpClientRequest"
 import type * as ClientResponse from "@effect/platform/HttpClientResponse"
-import { Context, Effect, Either, Layer, Option, Scope, Tracer } from "effect"
+import * as TraceContext from "@effect/platform/HttpTraceContext"
+import * as UrlParams from "@effect/platform/UrlParams"
+import { Context, Effect, Either, FiberRef, Layer, Option, Scope, Tracer } from "effect"
+import { globalValue } from "effect/GlobalValue"
 import type { Http1Error } from "./Http1Error.js"
 import * as OurClient from "./HttpClient.js"
 import { ResponseBody } from "./platform/body.js"
@@ -101,24 +105,52 @@ const onAbort = (request: ClientRequest.HttpClientRequest, signal: AbortSignal):
   })
 
 /**
- * Our context without platform's request span: our client's sockets capture the context of the
- * request that opened them for their finalizers, and the span's exit is the response, which would
- * then stay reachable as long as the socket lives (and never be garbage-collected and aborted).
+ * Our context without the caller's span: our client's sockets capture the context of the request
+ * that opened them for their finalizers, and a span's exit may be the response, which would then
+ * stay reachable as long as the socket lives (and never be garbage-collected and given up).
  */
 const withoutSpan = Context.omit(Tracer.ParentSpan)
+
+/**
+ * The `AbortController`s of requests made through `HttpClient.withScope`: platform's own registry
+ * (a `globalValue`, so this is the very map `withScope` fills).
+ */
+const scopedRequests = globalValue(
+  "@effect/platform/HttpClient/scopedRequests",
+  () => new WeakMap<ClientRequest.HttpClientRequest, AbortController>()
+)
+
+/**
+ * Responses handed out before their bodies were settled: given up when garbage-collected unread
+ * (what platform's `HttpClient.make` does with an `AbortController` per request). The held value
+ * is the body holder, which never refers to the response.
+ */
+const unread = globalValue(
+  "effect-http1/PlatformHttpClient/unread",
+  () =>
+    new FinalizationRegistry<ResponseBody>((body) => {
+      Effect.runFork(body.release)
+    })
+)
 
 const send = (
   client: OurClient.HttpClientService,
   request: ClientRequest.HttpClientRequest,
   url: URL,
-  signal: AbortSignal,
+  trace: PlatformHeaders.Headers | undefined,
+  signal: AbortSignal | undefined,
   context: Context.Context<never>
 ): Effect.Effect<ClientResponse.HttpClientResponse, ClientError.HttpClientError> =>
   Effect.suspend(() => {
-    if (signal.aborted) return Effect.fail(abortError(request, signal))
+    if (signal !== undefined && signal.aborted) return Effect.fail(abortError(request, signal))
     const converted = convertRequest(request)
     if (Either.isLeft(converted)) return Effect.fail(converted.left)
-    const { body, headers } = converted.right
+    const body = converted.right.body
+    let headers = converted.right.headers
+    if (trace !== undefined) {
+      headers = headers.filter(([k]) => trace[k.toLowerCase()] === undefined)
+      for (const name of Object.keys(trace)) headers.push([name, trace[name]!])
+    }
     let target = url
     if (url.hash !== "") {
       target = new URL(url)
@@ -132,17 +164,69 @@ const send = (
     })
     return Effect.uninterruptibleMask((restore) =>
       Effect.flatMap(ResponseBody.open(Context.getOption(context, Scope.Scope)), (held) => {
-        const run = exchange.pipe(
+        const attached = exchange.pipe(
           Effect.mapError((e) => toRequestError(request, e)),
-          Effect.tap((res) => held.attach(res)),
-          Effect.raceFirst(onAbort(request, signal))
+          Effect.tap((res) => held.attach(res))
         )
+        // Only a `withScope` signal can fire while we wait (platform's own fires on interruption).
+        const run = signal === undefined ? attached : Effect.raceFirst(attached, onAbort(request, signal))
         return Effect.matchCauseEffect(restore(Scope.extend(run, held.inner)), {
           onFailure: (cause) => Effect.zipRight(held.release, Effect.failCause(cause)),
-          onSuccess: (res) => Effect.as(held.abortOn(signal), new PlatformResponse(request, res, held))
+          onSuccess: (res) => {
+            const response = new PlatformResponse(request, res, held)
+            // A body read ahead whole has its connection back already: nothing to watch.
+            if (held.settled) return Effect.succeed(response)
+            unread.register(response, held)
+            return signal === undefined ? Effect.succeed(response) : Effect.as(held.abortOn(signal), response)
+          }
         })
       })
     ).pipe(Effect.mapInputContext(withoutSpan))
+  })
+
+/**
+ * One request through the platform pipeline: the URL, the `http.client` span with platform's
+ * attributes, `traceparent` / `b3` propagation, `withTracerDisabledWhen`, `withSpanNameGenerator`
+ * and `withScope` — what platform's `HttpClient.make` does, without its per-request
+ * `AbortController`, response wrapper and request copy.
+ */
+const execute = (
+  client: OurClient.HttpClientService,
+  request: ClientRequest.HttpClientRequest
+): Effect.Effect<ClientResponse.HttpClientResponse, ClientError.HttpClientError> =>
+  Effect.withFiberRuntime((fiber) => {
+    const made = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
+    if (Either.isLeft(made)) return Effect.fail(new ClientError.RequestError({ request, reason: "InvalidUrl", cause: made.left }))
+    const url = made.right
+    const signal = scopedRequests.get(request)?.signal
+    const context = fiber.currentContext
+    if (!fiber.getFiberRef(FiberRef.currentTracerEnabled) || fiber.getFiberRef(PlatformClient.currentTracerDisabledWhen)(request)) {
+      return send(client, request, url, undefined, signal, context)
+    }
+    const name = Context.get(context, PlatformClient.SpanNameGenerator)(request)
+    return Effect.useSpan(name, { kind: "client", captureStackTrace: false }, (span) => {
+      span.attribute("http.request.method", request.method)
+      span.attribute("server.address", url.origin)
+      if (url.port !== "") span.attribute("server.port", +url.port)
+      span.attribute("url.full", url.toString())
+      span.attribute("url.path", url.pathname)
+      span.attribute("url.scheme", url.protocol.slice(0, -1))
+      const query = url.search.slice(1)
+      if (query !== "") span.attribute("url.query", query)
+      const redactedNames = fiber.getFiberRef(PlatformHeaders.currentRedactedNames)
+      const requestHeaders = PlatformHeaders.redact(request.headers, redactedNames)
+      for (const header of Object.keys(requestHeaders)) {
+        span.attribute(`http.request.header.${header}`, String(requestHeaders[header]))
+      }
+      const trace = fiber.getFiberRef(PlatformClient.currentTracerPropagation) ? TraceContext.toHeaders(span) : undefined
+      return Effect.tap(send(client, request, url, trace, signal, context), (response) => {
+        span.attribute("http.response.status_code", response.status)
+        const responseHeaders = PlatformHeaders.redact(response.headers, redactedNames)
+        for (const header of Object.keys(responseHeaders)) {
+          span.attribute(`http.response.header.${header}`, String(responseHeaders[header]))
+        }
+      })
+    })
   })
 
 /**
@@ -163,7 +247,10 @@ const send = (
  * @since 0.1.0
  */
 export const fromClient = (client: OurClient.HttpClientService): PlatformClient.HttpClient =>
-  PlatformClient.make((request, url, signal, fiber) => send(client, request, url, signal, fiber.currentContext))
+  PlatformClient.makeWith<never, never, ClientError.HttpClientError, never>(
+    (effect) => Effect.flatMap(effect, (request) => execute(client, request)),
+    Effect.succeed
+  )
 
 /**
  * The platform `HttpClient` on the pooled client in context.

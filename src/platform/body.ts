@@ -153,11 +153,29 @@ export class ResponseBody {
           return this.releaseIfSettled
         })
       )
-      return Effect.flatMap(Effect.forkDaemon(Effect.interruptible(prefetch)), (fiber) => {
-        this.prefetcher = fiber
-        return Effect.yieldNow()
-      })
+      // Started at once on this call stack (`runFork` runs a fiber until its first suspension):
+      // a body that came with its head is read, and its connection back in the pool, before
+      // this returns, with no scheduler hop; a slow one goes on in the background.
+      const fiber = Effect.runFork(Effect.interruptible(prefetch))
+      if (fiber.unsafePoll() === null) this.prefetcher = fiber
+      return Effect.void
     })
+  }
+
+  /**
+   * Whether the body is settled: read ahead whole (or failed) with its connection given back, so
+   * nothing needs to watch the response any more (no abort listener, no garbage-collection hook).
+   */
+  get settled(): boolean {
+    return this.released && !this.prefetching && (this.ended || this.failure !== undefined)
+  }
+
+  /** The whole body when it is in memory and nobody claimed it yet (claims it), else `undefined`. */
+  takeWhole(): Uint8Array | undefined {
+    if (this.claimed || this.step !== undefined || !this.ended || this.failure !== undefined) return undefined
+    this.claimed = true
+    const chunks = this.take()
+    return chunks.length === 1 ? chunks[0]! : concatBytes(chunks)
   }
 
   /**

@@ -103,9 +103,18 @@ export class PlatformResponse extends Inspectable.Class implements ClientRespons
    */
   get bytes(): Effect.Effect<Uint8Array, ClientError.ResponseError> {
     return Effect.suspend(() => {
+      if (this.bodyValue !== undefined) return Effect.succeed(this.bodyValue)
       if (this.read !== undefined) return Deferred.await(this.read)
       const unavailable = this.unavailable
       if (unavailable !== undefined) return Effect.fail(unavailable)
+      // Read ahead whole (the common case of a small body): no read to run, nothing to release.
+      const whole = this.held.takeWhole()
+      if (whole !== undefined) {
+        this.bodyValue = whole
+        this.read = Deferred.unsafeMake<Uint8Array, ClientError.ResponseError>(FiberId.none)
+        Deferred.unsafeDone(this.read, Exit.succeed(whole))
+        return this.held.settled ? Effect.succeed(whole) : Effect.zipRight(this.release, Effect.succeed(whole))
+      }
       const deferred = Deferred.unsafeMake<Uint8Array, ClientError.ResponseError>(FiberId.none)
       this.read = deferred
       return Effect.uninterruptibleMask((restore) =>
