@@ -105,7 +105,11 @@ export class ResponseBody {
   /** A consumer (whole read or stream) took the body over: no more read-ahead. */
   private claimed = false
   /** The read-ahead step in flight, if any. */
-  private step: Deferred.Deferred<void> | undefined = undefined
+  private step: Step | undefined = undefined
+  /** Giving the response up, once a caller's scope or a signal may do it (see {@link link}). */
+  private linked: Scope.CloseableScope | undefined = undefined
+  /** {@link drop} ran (or runs) without a `link` scope. */
+  private dropped = false
   /** Slice-by-slice reads of the body for reading ahead, made once in `inner`. */
   private pull: Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<Http1Error>> | undefined = undefined
   /** The Content-Length, when the body is length-framed. */
@@ -116,19 +120,32 @@ export class ResponseBody {
 
   private constructor(
     /** Where our `request` runs: holds the connection. */
-    readonly inner: Scope.CloseableScope,
-    /** Giving the response up: closed on settle, on abort, or with the caller's scope. */
-    readonly link: Scope.CloseableScope
+    readonly inner: Scope.CloseableScope
   ) {}
 
-  /** The two scopes; `link` is a child of `parent` when there is one. */
+  /**
+   * `inner`, and `link` as a child of `parent` when there is one (before the head too: the
+   * caller's scope closing mid-request ends the exchange). Without a parent, `link` is only made
+   * when a response is handed out before its body is settled (see {@link abortOn}).
+   */
   static open(parent: Option.Option<Scope.Scope>): Effect.Effect<ResponseBody> {
-    const link = Option.isSome(parent) ? Scope.fork(parent.value, ExecutionStrategy.sequential) : Scope.make()
-    return Effect.flatMap(Effect.zip(Scope.make(), link), ([inner, link]) => {
-      const body = new ResponseBody(inner, link)
-      // Before the head too: the caller's scope closing mid-request ends the exchange.
-      return Effect.as(Scope.addFinalizer(link, Effect.suspend(() => body.drop)), body)
+    return Effect.flatMap(Scope.make(), (inner) => {
+      const body = new ResponseBody(inner)
+      if (Option.isNone(parent)) return Effect.succeed(body)
+      return Effect.flatMap(Scope.fork(parent.value, ExecutionStrategy.sequential), (link) => body.linkTo(link))
     })
+  }
+
+  /** `link` becomes the scope whose closing gives the response up. */
+  private linkTo(link: Scope.CloseableScope): Effect.Effect<ResponseBody> {
+    this.linked = link
+    return Effect.as(Scope.addFinalizer(link, Effect.suspend(() => this.drop)), this)
+  }
+
+  /** The `link` scope: closed on settle, on abort, or with the caller's scope; made if need be. */
+  private get link(): Effect.Effect<Scope.CloseableScope> {
+    if (this.linked !== undefined) return Effect.succeed(this.linked)
+    return Effect.flatMap(Scope.make(), (link) => Effect.as(this.linkTo(link), link))
   }
 
   /**
@@ -195,18 +212,24 @@ export class ResponseBody {
     return Effect.suspend(() => {
       if (this.released) return Effect.void
       if (signal.aborted) return this.release
-      const link = this.link
-      const listener = () => {
-        Effect.runFork(Scope.close(link, Exit.void))
-      }
-      signal.addEventListener("abort", listener, { once: true })
-      return Scope.addFinalizer(link, Effect.sync(() => signal.removeEventListener("abort", listener)))
+      return Effect.flatMap(this.link, (link) => {
+        const listener = () => {
+          Effect.runFork(Scope.close(link, Exit.void))
+        }
+        signal.addEventListener("abort", listener, { once: true })
+        return Scope.addFinalizer(link, Effect.sync(() => signal.removeEventListener("abort", listener)))
+      })
     })
   }
 
   /** Gives the response up (see {@link drop}); after a settled body only removes the scopes. */
   get release(): Effect.Effect<void> {
-    return Scope.close(this.link, Exit.void)
+    return Effect.suspend(() => {
+      if (this.linked !== undefined) return Scope.close(this.linked, Exit.void)
+      if (this.dropped) return Effect.void
+      this.dropped = true
+      return this.drop
+    })
   }
 
   /** Whether reading ahead may bring the rest of the body into memory. */
@@ -255,7 +278,7 @@ export class ResponseBody {
   /** Reads ahead until the body ended, failed, no longer fits, or a consumer claimed it. Never fails. */
   private get readAhead(): Effect.Effect<void> {
     return Effect.suspend(() => {
-      if (this.step !== undefined) return Effect.zipRight(Deferred.await(this.step), this.readAhead)
+      if (this.step !== undefined) return Effect.zipRight(this.step.wait, this.readAhead)
       if (this.claimed || !this.mayFit) return Effect.void
       return Effect.zipRight(this.runStep(this.source!), this.readAhead)
     })
@@ -266,8 +289,8 @@ export class ResponseBody {
    * else one slice (what the socket has, or the next bytes to arrive).
    */
   private runStep(source: OurResponse): Effect.Effect<void> {
-    const done = Deferred.unsafeMake<void>(FiberId.none)
-    this.step = done
+    const step = new Step()
+    this.step = step
     const read: Effect.Effect<void> =
       this.length !== undefined
         ? Effect.match(source.read(), {
@@ -294,7 +317,8 @@ export class ResponseBody {
       this.step = undefined
       // Interrupted midway: our response abandoned the socket, the body cannot be completed.
       if (Exit.isFailure(exit)) this.broken = true
-      return Deferred.done(done, Exit.void)
+      step.done()
+      return Effect.void
     })
   }
 
@@ -323,7 +347,7 @@ export class ResponseBody {
   get whole(): Effect.Effect<Uint8Array, Http1Error | BodyGone> {
     return Effect.suspend(() => {
       this.claimed = true
-      if (this.step !== undefined) return Effect.zipRight(Deferred.await(this.step), this.whole)
+      if (this.step !== undefined) return Effect.zipRight(this.step.wait, this.whole)
       const unreadable = this.unreadable
       if (unreadable !== undefined) return Effect.fail(unreadable)
       const head = this.take()
@@ -342,7 +366,7 @@ export class ResponseBody {
     return Stream.unwrap(
       Effect.suspend(() => {
         this.claimed = true
-        if (this.step !== undefined) return Effect.as(Deferred.await(this.step), this.stream)
+        if (this.step !== undefined) return Effect.as(this.step.wait, this.stream)
         const head = Stream.fromIterable(this.take())
         if (this.failure !== undefined) return Effect.succeed(Stream.concat(head, Stream.fail(this.failure)))
         const unreadable = this.unreadable
@@ -351,5 +375,20 @@ export class ResponseBody {
         return Effect.succeed(Stream.concat(head, this.source!.stream))
       })
     )
+  }
+}
+
+/** A read-ahead step in flight; its `Deferred` is made only when somebody waits for it. */
+class Step {
+  private waiter: Deferred.Deferred<void> | undefined = undefined
+  private finished = false
+
+  get wait(): Effect.Effect<void> {
+    return Effect.suspend(() => (this.finished ? Effect.void : Deferred.await((this.waiter ??= Deferred.unsafeMake<void>(FiberId.none)))))
+  }
+
+  done(): void {
+    this.finished = true
+    if (this.waiter !== undefined) Deferred.unsafeDone(this.waiter, Exit.void)
   }
 }

@@ -111,8 +111,6 @@ export class PlatformResponse extends Inspectable.Class implements ClientRespons
       const whole = this.held.takeWhole()
       if (whole !== undefined) {
         this.bodyValue = whole
-        this.read = Deferred.unsafeMake<Uint8Array, ClientError.ResponseError>(FiberId.none)
-        Deferred.unsafeDone(this.read, Exit.succeed(whole))
         return this.held.settled ? Effect.succeed(whole) : Effect.zipRight(this.release, Effect.succeed(whole))
       }
       const deferred = Deferred.unsafeMake<Uint8Array, ClientError.ResponseError>(FiberId.none)
@@ -180,6 +178,7 @@ export class PlatformResponse extends Inspectable.Class implements ClientRespons
    */
   get stream(): Stream.Stream<Uint8Array, ClientError.ResponseError> {
     return Stream.suspend(() => {
+      if (this.bodyValue !== undefined) return this.bodyValue.length > 0 ? Stream.succeed(this.bodyValue) : Stream.empty
       if (this.read !== undefined) {
         return Stream.filter(Stream.fromEffect(Deferred.await(this.read)), (b) => b.length > 0)
       }
