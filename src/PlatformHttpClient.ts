@@ -3,6 +3,15 @@
  * keep-alive client, so every platform combinator (`filterStatusOk`, `retryTransient`,
  * `mapRequest`, `schemaBodyJson`, tracing spans, ...) runs on our engine.
  *
+ * **Pipeline.** Built on `HttpClient.makeWith`, not platform's `HttpClient.make`: it does what
+ * `make` does for users — one `http.client <METHOD>` span per request (kind `client`, platform's
+ * attributes, redacted headers), `traceparent` / `b3` headers (`withTracerPropagation`),
+ * `withTracerDisabledWhen`, `withSpanNameGenerator`, `withScope` — without `make`'s per-request
+ * `AbortController`, `FinalizationRegistry` entry, response wrapper and request copy, which cost
+ * more than the rest of the adapter. Platform's span is the only span of a request; our client
+ * runs without a parent span in its context. `response.request` is the request as the caller
+ * built it (without the `traceparent` it was sent with).
+ *
  * **Errors.** A failure before the response head is a platform `RequestError` whose `cause` is our
  * typed `Http1Error` (`error.cause._tag`):
  * - reason `"Transport"`: `ConnectError`, `TimeoutError` of every phase, `TlsError`,
@@ -32,20 +41,21 @@
  * result of `execute`. So the connection does not wait for the response to be dropped:
  * 1. **Read ahead.** As soon as the head is there, up to 64 KiB of the body is read into memory
  *    (a length-framed body of at most 64 KiB whole, a chunked or close-delimited one slice by
- *    slice until 64 KiB or its end), in a fiber of its own; the request yields once first, so a
- *    body that came with its head is already read when the response is handed out. A body read to
- *    its end gives its connection back to the pool at once, whether or not anybody reads the
- *    response; reads then come from memory (and still work after the request's scope closed). A
- *    slow body is never waited for: the response comes with the head, and the read ahead goes on.
+ *    slice until 64 KiB or its end), in a fiber of its own started in place (it runs on the
+ *    request's call stack until it would wait), so a body that came with its head is already read
+ *    when the response is handed out. A body read to its end gives its connection back to the
+ *    pool at once, whether or not anybody reads the response; reads then come from memory (and
+ *    still work after the request's scope closed), and such a response needs no watching at all.
+ *    A slow body is never waited for: the response comes with the head, and the read ahead goes
+ *    on.
  * 2. **Reading** (`text`, `json`, `arrayBuffer`, `formData`, `urlParamsBody` read the whole body
  *    once and share it; `stream` gives what was read ahead, then the bytes as they arrive):
  *    the connection goes back to the pool after the end of the body, and is closed when the read
  *    fails or is interrupted, or when a stream of it is dropped early.
- * 3. **Giving the response up**, at the first of: the request's `AbortSignal` fired (the fiber was
- *    interrupted before the response, a body read of the platform's interruptible response wrapper
- *    was interrupted, the `HttpClient.withScope` scope closed, or the response was
- *    garbage-collected unread — platform's `FinalizationRegistry`; nothing this client registers
- *    keeps the response reachable), or the `Scope` in the context of the request, if there is one
+ * 3. **Giving the response up**, at the first of: the `HttpClient.withScope` scope closed (its
+ *    `AbortSignal`), the response was garbage-collected unread (a `FinalizationRegistry` of this
+ *    module, for responses handed out before their bodies were settled; nothing this client
+ *    registers keeps the response reachable), or the `Scope` in the context of the request, if there is one
  *    (`Effect.scoped`, `it.scoped`, `Layer.scoped`), closed. Then the rest of a body that may fit
  *    in 64 KiB is waited for at most 100 ms (drained: the connection is reused, the body stays
  *    readable); a bigger body, or one that does not come in time, has its socket closed. The
@@ -162,7 +172,7 @@ const send = (
       headers,
       body
     })
-    return Effect.uninterruptibleMask((restore) =>
+    const exchanged = Effect.uninterruptibleMask((restore) =>
       Effect.flatMap(ResponseBody.open(Context.getOption(context, Scope.Scope)), (held) => {
         const attached = exchange.pipe(
           Effect.mapError((e) => toRequestError(request, e)),
@@ -181,7 +191,8 @@ const send = (
           }
         })
       })
-    ).pipe(Effect.mapInputContext(withoutSpan))
+    )
+    return Context.getOption(context, Tracer.ParentSpan)._tag === "Some" ? Effect.mapInputContext(exchanged, withoutSpan) : exchanged
   })
 
 /**

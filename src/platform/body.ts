@@ -3,28 +3,30 @@
  *
  * Platform drops responses unread all the time — `filterStatusOk` fails with the response inside
  * the error, `retryTransient` re-executes, a caller ignores the result of `execute` — and nothing
- * tells the client that it happened; platform's only generic hook is the response's `AbortSignal`
- * (fired on interruption, by `withScope`, and from a `FinalizationRegistry` when the response is
- * garbage-collected, which can be much later or never under low memory pressure). So, like
- * undici's body stream with its high-water mark, the body is **read ahead**: as soon as the head
- * is there, a daemon fiber reads up to {@link READ_AHEAD_BYTES} of it into memory, and the request
- * yields once so that a body that came with its head is read before the response is handed out.
+ * tells the client that it happened; the only generic hooks are `withScope`'s `AbortSignal` and a
+ * `FinalizationRegistry` for responses garbage-collected unread (which can be much later or never
+ * under low memory pressure). So, like undici's body stream with its high-water mark, the body is
+ * **read ahead**: as soon as the head is there, a daemon fiber reads up to
+ * {@link READ_AHEAD_BYTES} of it into memory; it is started in place (it runs on the request's
+ * call stack until it would wait), so a body that came with its head is read before the response
+ * is handed out, with no scheduler hop.
  * A body that fits and arrives gives its connection back to the pool right away, whether or not
  * anybody ever reads it; reads then come from memory. A bigger or slower body keeps its connection
  * until it is read or **given up** (the request's scope, its abort signal), and giving it up
  * drains what is left if that may fit and arrives within {@link DROP_GRACE_MS}, else closes the
  * socket.
  *
- * Two scopes per response:
+ * Up to two scopes per response:
  * - `inner` (a root scope): our scoped `request` ran in it; it holds the connection and the
  *   read-ahead fiber. Closing it closes the socket unless the body was read to its end.
- * - `link`: a child of the caller's `Scope` when there is one (else a root scope). Closing it is
- *   "giving the response up": its finalizer drains (bounded) and closes `inner`. It is closed when
- *   the body is settled (so it leaves the caller's scope at once), on abort, or with its parent.
+ * - `link`: a child of the caller's `Scope` when there is one, else a root scope made only when a
+ *   response is handed out before its body is settled. Closing it is "giving the response up":
+ *   its finalizer drains (bounded) and closes `inner`. It is closed when the body is settled (so
+ *   it leaves the caller's scope at once), on abort, or with its parent. Without `link`, giving up
+ *   runs the same drain once.
  *
  * Nothing registered here (scope finalizers, the abort listener, the read-ahead fiber) refers to
- * the platform response object, so it stays collectable and platform's `FinalizationRegistry`
- * can fire.
+ * the platform response object, so it stays collectable and the `FinalizationRegistry` can fire.
  *
  * @internal
  * @since 0.1.0
@@ -152,9 +154,9 @@ export class ResponseBody {
    * Takes our response (its head is there) and reads ahead when the body may fit in
    * {@link READ_AHEAD_BYTES}, in a daemon fiber: a length-framed body whole, a body of unknown
    * length (chunked, or up to the end of the connection) slice by slice, so that a stream of it
-   * still sees bytes as they arrive. The requesting fiber then yields once: a body that has
-   * already arrived is read (and its connection back in the pool) before the response is handed
-   * out, and a slow one is never waited for. Read failures are kept for the reader.
+   * still sees bytes as they arrive. The fiber starts in place: a body that has already arrived
+   * is read (and its connection back in the pool) before this returns, and a slow one is never
+   * waited for. Read failures are kept for the reader.
    */
   attach(source: OurResponse): Effect.Effect<void> {
     return Effect.suspend(() => {
