@@ -95,9 +95,10 @@ import type * as ClientRequest from "@effect/platform/HttpClientRequest"
 import type * as ClientResponse from "@effect/platform/HttpClientResponse"
 import * as TraceContext from "@effect/platform/HttpTraceContext"
 import * as UrlParams from "@effect/platform/UrlParams"
-import { Context, Effect, Either, FiberRef, Layer, Option, Scope, Tracer } from "effect"
+import { type Config, type ConfigError, Context, Effect, Either, FiberRef, Layer, Option, Scope, Tracer } from "effect"
 import { globalValue } from "effect/GlobalValue"
-import type { Http1Error } from "./Http1Error.js"
+import type { Http1Error, InvalidTlsOptions } from "./Http1Error.js"
+import type { Transport } from "./Transport.js"
 import * as OurClient from "./HttpClient.js"
 import { ResponseBody } from "./platform/body.js"
 import { type BodySourceError, convertRequest, toRequestError } from "./platform/request.js"
@@ -170,7 +171,9 @@ const send = (
       method: request.method,
       url: target,
       headers,
-      body
+      body,
+      // @effect/platform's HttpClient made this request's span (and its trace headers) already.
+      tracing: false
     })
     const exchanged = Effect.uninterruptibleMask((restore) =>
       Effect.flatMap(ResponseBody.open(Context.getOption(context, Scope.Scope)), (held) => {
@@ -253,7 +256,7 @@ const execute = (
  *   const client = PlatformHttpClient.fromClient(ours)
  *   const res = yield* client.get("http://127.0.0.1:8080/")
  *   return yield* res.text
- * }).pipe(Effect.provide(HttpClient.layer()))
+ * }).pipe(Effect.provide(HttpClient.layer))
  * ```
  * @since 0.1.0
  */
@@ -274,7 +277,7 @@ export const fromClient = (client: OurClient.HttpClientService): PlatformClient.
  * const program = Effect.gen(function* () {
  *   const client = yield* PlatformHttpClient.make
  *   return yield* Effect.flatMap(client.get("http://127.0.0.1:8080/"), (res) => res.json)
- * }).pipe(Effect.provide(HttpClient.layer({ headersTimeout: "5 seconds" })))
+ * }).pipe(Effect.provide(HttpClient.layerWith({ headersTimeout: "5 seconds" })))
  * ```
  * @since 0.1.0
  */
@@ -293,7 +296,7 @@ export const make: Effect.Effect<PlatformClient.HttpClient, never, OurClient.Htt
  * import { HttpClient, PlatformHttpClient, Transport } from "effect-http1"
  *
  * const TestLayer = PlatformHttpClient.layerFromClient.pipe(
- *   Layer.provide(HttpClient.layerWith()),
+ *   Layer.provide(HttpClient.layerWithoutTransport),
  *   Layer.provide(Transport.layerMock(["HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"]))
  * )
  * ```
@@ -322,11 +325,12 @@ export const layerFromClient: Layer.Layer<PlatformClient.HttpClient, never, OurC
  * @since 0.1.0
  */
 export const layerWith = <O extends OurClient.Options = OurClient.Options>(
-  options?: O
-): Layer.Layer<PlatformClient.HttpClient, OurClient.TlsOptionsError<O>> => Layer.provide(layerFromClient, OurClient.layer<O>(options))
+  options: O
+): Layer.Layer<PlatformClient.HttpClient, OurClient.TlsOptionsError<O>> => Layer.provide(layerFromClient, OurClient.layerWith<O>(options))
 
 /**
- * Platform's `HttpClient.HttpClient` on our pooled client with default options; needs nothing.
+ * Platform's `HttpClient.HttpClient` on our pooled client with default options; the `Transport`
+ * in context if there is one (a test's `Transport.layerMock`), else `Transport.layer`.
  *
  * @example
  * ```ts
@@ -341,7 +345,49 @@ export const layerWith = <O extends OurClient.Options = OurClient.Options>(
  * ```
  * @since 0.1.0
  */
-export const layer: Layer.Layer<PlatformClient.HttpClient> = layerWith<{}>()
+export const layer: Layer.Layer<PlatformClient.HttpClient> = layerWith<{}>({})
+
+/**
+ * Platform's `HttpClient.HttpClient` on a pooled client of ours built with `options`, over the
+ * `Transport` it requires.
+ *
+ * @example
+ * ```ts
+ * const TestLayer = PlatformHttpClient.layerWithoutTransportWith({ followRedirects: 3 }).pipe(
+ *   Layer.provide(Transport.layerMock(["HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"]))
+ * )
+ * ```
+ * @since 0.1.0
+ */
+export const layerWithoutTransportWith = <O extends OurClient.Options = OurClient.Options>(
+  options: O
+): Layer.Layer<PlatformClient.HttpClient, OurClient.TlsOptionsError<O>, Transport> =>
+  Layer.provide(layerFromClient, OurClient.layerWithoutTransportWith<O>(options))
+
+/**
+ * Platform's `HttpClient.HttpClient` with default options over the `Transport` it requires.
+ *
+ * @example
+ * ```ts
+ * const TestLayer = PlatformHttpClient.layerWithoutTransport.pipe(Layer.provide(Transport.layerMock([...])))
+ * ```
+ * @since 0.1.0
+ */
+export const layerWithoutTransport: Layer.Layer<PlatformClient.HttpClient, never, Transport> = layerWithoutTransportWith<{}>({})
+
+/**
+ * Platform's `HttpClient.HttpClient` with our client's options read through Effect `Config`.
+ *
+ * @example
+ * ```ts
+ * const Client = PlatformHttpClient.layerConfig({ maxConnectionsPerOrigin: Config.integer("HTTP_MAX_CONNECTIONS") })
+ * ```
+ * @since 0.1.0
+ */
+export const layerConfig = (
+  config: Config.Config.Wrap<OurClient.Options>
+): Layer.Layer<PlatformClient.HttpClient, ConfigError.ConfigError | InvalidTlsOptions> =>
+  Layer.provide(layerFromClient, OurClient.layerConfig(config))
 
 /**
  * Our response behind a response of this client (status reason, HTTP version, trailers, ...), when

@@ -65,7 +65,7 @@ const withServer = <A, E>(
     const stalled: Array<http.ServerResponse> = []
     const server = yield* httpServer(handler(seen, stalled, new Map()))
     yield* Effect.addFinalizer(() => Effect.sync(() => stalled.forEach((r) => r.destroy())))
-    const layer = PlatformHttpClient.layerFromClient.pipe(Layer.provideMerge(OurClient.layer({ maxConnectionsPerOrigin: 4 })))
+    const layer = PlatformHttpClient.layerFromClient.pipe(Layer.provideMerge(OurClient.layerWith({ maxConnectionsPerOrigin: 4 })))
     return yield* body({ base: server.url, server, seen }).pipe(Effect.provide(layer))
   }).pipe(
     Effect.scoped,
