@@ -95,7 +95,7 @@ import type * as ClientRequest from "@effect/platform/HttpClientRequest"
 import type * as ClientResponse from "@effect/platform/HttpClientResponse"
 import * as TraceContext from "@effect/platform/HttpTraceContext"
 import * as UrlParams from "@effect/platform/UrlParams"
-import { type Config, type ConfigError, Context, Effect, Either, FiberRef, Layer, Option, Scope, Tracer } from "effect"
+import { Cause, type Config, type ConfigError, Context, Effect, Either, FiberRef, Layer, Option, Scope, Tracer } from "effect"
 import { globalValue } from "effect/GlobalValue"
 import type { Http1Error, InvalidTlsOptions } from "./Http1Error.js"
 import type { Transport } from "./Transport.js"
@@ -177,21 +177,25 @@ const send = (
     })
     const exchanged = Effect.uninterruptibleMask((restore) =>
       Effect.flatMap(ResponseBody.open(Context.getOption(context, Scope.Scope)), (held) => {
-        const attached = exchange.pipe(
-          Effect.mapError((e) => toRequestError(request, e)),
-          Effect.tap((res) => held.attach(res))
-        )
         // Only a `withScope` signal can fire while we wait (platform's own fires on interruption).
-        const run = signal === undefined ? attached : Effect.raceFirst(attached, onAbort(request, signal))
+        const run = signal === undefined ? exchange : Effect.raceFirst(exchange, onAbort(request, signal))
         return Effect.matchCauseEffect(restore(Scope.extend(run, held.inner)), {
-          onFailure: (cause) => Effect.zipRight(held.release, Effect.failCause(cause)),
-          onSuccess: (res) => {
-            const response = new PlatformResponse(request, res, held)
-            // A body read ahead whole has its connection back already: nothing to watch.
-            if (held.settled) return Effect.succeed(response)
-            unread.register(response, held)
-            return signal === undefined ? Effect.succeed(response) : Effect.as(held.abortOn(signal), response)
-          }
+          onFailure: (cause) =>
+            Effect.zipRight(
+              held.release,
+              Effect.failCause(Cause.map(cause, (e) => (e._tag === "RequestError" ? e : toRequestError(request, e))))
+            ),
+          onSuccess: (res) =>
+            Effect.zipRight(
+              held.attach(res),
+              Effect.suspend(() => {
+                const response = new PlatformResponse(request, res, held)
+                // A body read ahead whole has its connection back already: nothing to watch.
+                if (held.settled) return Effect.succeed(response)
+                unread.register(response, held)
+                return signal === undefined ? Effect.succeed(response) : Effect.as(held.abortOn(signal), response)
+              })
+            )
         })
       })
     )

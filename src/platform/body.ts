@@ -163,6 +163,8 @@ export class ResponseBody {
       this.source = source
       this.ended = source.trailers !== undefined
       this.length = lengthOf(source)
+      // A bodiless response (HEAD, 204, 304, ...) has its connection back already.
+      if (this.ended) return this.releaseIfSettled
       if (!this.mayFit) return Effect.void
       this.prefetching = true
       const prefetch = Effect.zipRight(

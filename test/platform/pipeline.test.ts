@@ -30,6 +30,7 @@ const handler = (seen: Array<Seen>, stalled: Array<http.ServerResponse>, hits: M
   seen.push({ url: req.url ?? "", headers: req.headers })
   req.resume()
   if (path === "/ok") res.writeHead(200, { "content-type": "text/plain", "x-secret": "s3cret" }).end("ok body")
+  else if (path === "/empty") res.writeHead(204).end()
   else if (path === "/redirect") res.writeHead(302, { location: "/ok", "content-length": "5" }).end("moved")
   else if (path === "/redirect-chunked") {
     res.writeHead(302, { location: "/ok" })
@@ -196,6 +197,28 @@ describe("PlatformHttpClient: tracing", () => {
           expect(span!.status._tag).toBe("Ended")
           const status = span!.status as Extract<Tracer.SpanStatus, { _tag: "Ended" }>
           expect(Exit.isFailure(status.exit)).toBe(true)
+        })
+      ),
+    VITEST_TIMEOUT
+  )
+})
+
+describe("PlatformHttpClient: bodiless responses", () => {
+  it.live(
+    "a 204 or a HEAD response gives its connection back before it is handed out, read or not",
+    () =>
+      withServer(({ base, server }) =>
+        Effect.gen(function* () {
+          const client = yield* HttpClient.HttpClient
+          for (let i = 0; i < 5; i++) {
+            expect((yield* client.get(`${base}/empty`)).status).toBe(204)
+            expect(yield* poolStats).toEqual({ open: 1, idle: 1 })
+            const head = yield* client.head(`${base}/ok`)
+            expect(head.status).toBe(200)
+            expect(yield* poolStats).toEqual({ open: 1, idle: 1 })
+            expect(yield* head.text).toBe("")
+          }
+          expect(server.connections()).toBe(1)
         })
       ),
     VITEST_TIMEOUT
