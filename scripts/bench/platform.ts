@@ -184,7 +184,7 @@ const ratioText = (a: number | undefined, b: number | undefined, invert = false)
 }
 
 /** The rows as one markdown table (ratios to `NodeHttpClient.layerUndici` in the same cell). */
-export const platformSections = (rows: ReadonlyArray<PlatformRow>, timing?: BenchTiming): Array<Section> => {
+export const platformSections = (rows: ReadonlyArray<PlatformRow>, timing?: BenchTiming, rounds?: number): Array<Section> => {
   const reference = (r: PlatformRow) =>
     rows.find((x) => x.client === PLATFORM_UNDICI && x.body === r.body && x.connections === r.connections)
   const num = (o: Outcome | undefined) => (typeof o === "number" ? o : undefined)
@@ -203,7 +203,9 @@ export const platformSections = (rows: ReadonlyArray<PlatformRow>, timing?: Benc
       ]
     })
   )
-  const window = timing === undefined ? "" : ` (warm-up ${timing.warmupMs / 1000} s, window ${timing.durationMs / 1000} s per round)`
+  const n = rounds ?? (timing?.quick === true ? 1 : 3)
+  const window =
+    timing === undefined ? "" : ` (${n} round(s) of ${timing.durationMs / n / 1000} s, warm-up ${timing.warmupMs / 1000} s before the first)`
   return [
     {
       title: "@effect/platform HttpClient: ours vs @effect/platform-node's",
