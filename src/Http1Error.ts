@@ -447,6 +447,35 @@ export class DecodeError extends Data.TaggedError("DecodeError")<{
   }
 }
 
+/**
+ * A response body sent with `Content-Encoding: gzip`, `deflate` or `br` could not be decoded (the
+ * client's `decompress` option): corrupt or truncated compressed data. `encoding` is the
+ * content-coding; `cause` node:zlib's error. The connection is closed.
+ */
+export class DecompressionError extends Data.TaggedError("DecompressionError")<{
+  readonly encoding: string
+  readonly reason: string
+  readonly cause?: unknown
+} & ConnectionContext> {
+  override get message() {
+    return `Cannot decompress the ${this.encoding} response body: ${this.reason}${where(this)}`
+  }
+}
+
+/**
+ * The request was aborted through its `signal` option (an `AbortSignal`): before it was sent
+ * (the signal was already aborted: nothing was connected), while it waited for its response, or
+ * while its body was read. `reason` is the signal's `reason`. The connection is closed.
+ */
+export class RequestAborted extends Data.TaggedError("RequestAborted")<{
+  readonly reason?: unknown
+} & ConnectionContext> {
+  override get message() {
+    const r = this.reason instanceof Error ? `: ${this.reason.message}` : typeof this.reason === "string" ? `: ${this.reason}` : ""
+    return `Request aborted${r}${where(this)}`
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Unions and predicates
 // ---------------------------------------------------------------------------------------------
@@ -479,6 +508,8 @@ export type Http1Error =
   | RequestBodyError
   | InvalidTlsOptions
   | DecodeError
+  | DecompressionError
+  | RequestAborted
   | BodyTooLarge
   | NotConnected
   | CannotSendRequest
@@ -511,6 +542,8 @@ const tagMap = {
   InvalidTlsOptions: true,
   RequestBodyError: true,
   DecodeError: true,
+  DecompressionError: true,
+  RequestAborted: true,
   BodyTooLarge: true,
   NotConnected: true,
   CannotSendRequest: true,

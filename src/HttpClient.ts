@@ -22,10 +22,10 @@
 import { Cause, Clock, Config, type ConfigError, Context, Duration, Effect, Either, Layer, Option, Schedule, Scope, Stream } from "effect"
 import { Headers, type HeadersInput } from "./Headers.js"
 import {
-  DecodeError,
   InvalidURL,
   type InvalidTlsOptions,
   isRetryable,
+  RequestAborted,
   TimeoutError,
   TooManyRedirects,
   type Http1Error
@@ -34,6 +34,8 @@ import { knownBytes, writeBody, type Body } from "./internal/body.js"
 import { millisOf } from "./internal/bytes.js"
 import { withFields } from "./internal/errors.js"
 import { callerBody, callerHeaders } from "./internal/callerInput.js"
+import { ACCEPT_ENCODING, AbortableResponse, abortedError, codingOf, DecodedResponse, raceSignal } from "./internal/decompress.js"
+import type { HttpResponse } from "./HttpResponse.js"
 import { deadlineTimeout, defaultBodyLimits, HttpResponseImpl, type BodyLimits, type Deadline } from "./internal/response.js"
 import { traced } from "./internal/tracing.js"
 import { openTunnel } from "./internal/tunnel.js"
@@ -111,6 +113,14 @@ export interface Options {
   readonly tracing?: boolean | undefined
   /** Send `traceparent` and `b3` headers from the request's span. Default true (when tracing). */
   readonly tracePropagation?: boolean | undefined
+  /**
+   * Decode `gzip`, `deflate` and `br` response bodies (node:zlib), and send
+   * `Accept-Encoding: gzip, deflate, br` unless the request has an `Accept-Encoding`. The bounds
+   * (`maxBodySize`, `maxStreamedBodySize`) count decoded bytes; corrupt data fails with
+   * `DecompressionError`. Headers stay as received (as fetch). Default false; a request's own
+   * `decompress` wins.
+   */
+  readonly decompress?: boolean | undefined
 }
 
 /**
@@ -133,6 +143,14 @@ export interface ClientRequest<E = never, R = never> {
   readonly timeout?: Duration.DurationInput | undefined
   /** Overrides the client's `tracing` for this request (`false`: no span, no trace headers). */
   readonly tracing?: boolean | undefined
+  /** Overrides the client's `decompress` for this request. */
+  readonly decompress?: boolean | undefined
+  /**
+   * Aborts the request: an already-aborted signal fails with `RequestAborted` before anything is
+   * connected; an abort while the request runs interrupts it (its connection is closed) and fails
+   * with `RequestAborted`, as do the response's body reads after it.
+   */
+  readonly signal?: AbortSignal | undefined
 }
 
 /** Options of the shorthand methods (`get`, `post`, ...). */
@@ -152,7 +170,10 @@ export interface ClientResponse {
   readonly interim: ReadonlyArray<InterimResponse>
   /** Whether the connection closes after this response. */
   readonly willClose: boolean
-  /** The whole body. */
+  /** The header value, repeated fields joined with `", "`; `defaultValue` when absent. */
+  getHeader(name: string): string | undefined
+  getHeader(name: string, defaultValue: string): string
+  /** The whole body (at most `maxBodySize`, else `BodyTooLarge`). */
   readonly bytes: Effect.Effect<Uint8Array, Http1Error>
   /** The whole body as UTF-8 text. */
   readonly text: Effect.Effect<string, Http1Error>
@@ -162,6 +183,8 @@ export interface ClientResponse {
   readonly stream: Stream.Stream<Uint8Array, Http1Error>
   /** Reads up to `amt` bytes (all with no argument); empty at the end. */
   read(amt?: number): Effect.Effect<Uint8Array, Http1Error>
+  /** Reads up to `buffer.length` bytes into `buffer`; resolves with the count (0 at the end). */
+  readInto(buffer: Uint8Array): Effect.Effect<number, Http1Error>
   /** Trailer fields, once the body has been read. */
   readonly trailers: Headers | undefined
   /** Reads and discards the rest of the body (the connection goes back to the pool). */
@@ -306,7 +329,7 @@ const keepAliveHint = (headers: ReadonlyArray<string>): number | undefined => {
 
 class ClientResponseImpl implements ClientResponse {
   constructor(
-    private readonly res: HttpResponseImpl,
+    private readonly res: HttpResponse,
     readonly url: string,
     readonly redirects: number
   ) {}
@@ -338,9 +361,15 @@ class ClientResponseImpl implements ClientResponse {
     return this.res.text
   }
   get json(): Effect.Effect<unknown, Http1Error> {
-    return Effect.flatMap(this.res.text, (text) =>
-      Effect.try({ try: () => JSON.parse(text) as unknown, catch: (cause) => new DecodeError({ reason: "body is not valid JSON", cause }) })
-    )
+    return this.res.json
+  }
+  getHeader(name: string): string | undefined
+  getHeader(name: string, defaultValue: string): string
+  getHeader(name: string, defaultValue?: string): string | undefined {
+    return this.res.headers.get(name) ?? defaultValue
+  }
+  readInto(buffer: Uint8Array) {
+    return this.res.readInto(buffer)
   }
   get stream() {
     return this.res.stream
@@ -354,10 +383,12 @@ class ClientResponseImpl implements ClientResponse {
   get close() {
     return this.res.close
   }
-  /** @internal */
-  get inner(): HttpResponseImpl {
-    return this.res
-  }
+}
+
+/** What `decompress` and `signal` ask of one request. */
+interface RequestExtras {
+  readonly decompress: boolean
+  readonly signal: AbortSignal | undefined
 }
 
 interface Route {
@@ -574,10 +605,13 @@ class PooledClient implements HttpClientService {
       const where = parsed instanceof InvalidURL ? { method } : { method, host: parsed.host, port: parsed.port }
       const headers = callerHeaders(req.headers)
       if (!Array.isArray(headers)) return Effect.fail(withFields(headers, where))
-      const run = (req.tracing ?? this.config.tracing) !== false
+      const extras = this.extrasOf(req, headers, where)
+      if (extras instanceof RequestAborted) return Effect.fail(extras)
+      const followed = (req.tracing ?? this.config.tracing) !== false
         ? traced(method, parsed instanceof InvalidURL ? undefined : parsed, url, headers, this.config.tracePropagation !== false, (sent) =>
-          this.follow(method, url, sent, req.body, maxRedirects, 0, deadline))
-        : this.follow(method, url, headers, req.body, maxRedirects, 0, deadline)
+          this.follow(method, url, sent, req.body, maxRedirects, 0, deadline, extras))
+        : this.follow(method, url, headers, req.body, maxRedirects, 0, deadline, extras)
+      const run = extras?.signal === undefined ? followed : raceSignal(followed, extras.signal, where)
       if (deadline === undefined) return run
       // The total timeout also bounds connect and queueing; reads below use the same deadline.
       return Effect.timeoutFail(run, {
@@ -587,6 +621,31 @@ class PooledClient implements HttpClientService {
     })
   }
 
+  /**
+   * What `decompress` and `signal` ask of a request (undefined when neither is used: nothing is
+   * paid for them); adds `Accept-Encoding` to `headers` when decoding. `RequestAborted` for a
+   * signal that has already aborted.
+   */
+  private extrasOf<E, R>(req: ClientRequest<E, R>, headers: Array<[string, string]>, where: object): RequestExtras | RequestAborted | undefined {
+    const decompress = req.decompress ?? this.config.decompress ?? false
+    const signal = req.signal
+    if (!decompress && signal === undefined) return undefined
+    if (signal !== undefined && signal.aborted) return abortedError(signal, where)
+    if (decompress && !headers.some(([k]) => k.length === 15 && k.toLowerCase() === "accept-encoding")) headers.push(["Accept-Encoding", ACCEPT_ENCODING])
+    return { decompress, signal }
+  }
+
+  /** The response handed to the caller: decoded and bound to the signal as `extras` ask. */
+  private respond(res: HttpResponseImpl, url: string, count: number, extras: RequestExtras): Effect.Effect<ClientResponse, never, Scope.Scope> {
+    const coding = extras.decompress ? codingOf(res.method, res.status, res.headers) : undefined
+    let view: HttpResponse = res
+    if (coding !== undefined) view = new DecodedResponse(res, coding)
+    if (extras.signal !== undefined) view = new AbortableResponse(view, extras.signal, { method: res.method, ...res.context() })
+    const out = new ClientResponseImpl(view, url, count) as ClientResponse
+    // The decoder's zlib memory is freed when the request's scope closes, read or not.
+    return view === res ? Effect.succeed(out) : Effect.flatMap(Effect.scope, (scope) => Effect.as(Scope.addFinalizer(scope, view.close), out))
+  }
+
   private follow<E, R>(
     method: string,
     url: string,
@@ -594,7 +653,8 @@ class PooledClient implements HttpClientService {
     body: Body<E, R> | undefined,
     maxRedirects: number,
     count: number,
-    deadline: Deadline | undefined
+    deadline: Deadline | undefined,
+    extras?: RequestExtras | undefined
   ): Effect.Effect<ClientResponse, Http1Error | E, R | Scope.Scope> {
     const parsed = this.parse(url)
     if (parsed instanceof InvalidURL) return Effect.fail(parsed)
@@ -602,11 +662,14 @@ class PooledClient implements HttpClientService {
     if (route instanceof InvalidURL) return Effect.fail(route)
     const exchange = this.exchange(method, parsed, route, headers, body, deadline)
     // The common case, without a generator: no redirect to follow.
-    if (maxRedirects <= 0) return Effect.map(exchange, (res) => new ClientResponseImpl(res, url, count) as ClientResponse)
+    if (maxRedirects <= 0) {
+      if (extras !== undefined) return Effect.flatMap(exchange, (res) => this.respond(res, url, count, extras))
+      return Effect.map(exchange, (res) => new ClientResponseImpl(res, url, count) as ClientResponse)
+    }
     return Effect.gen(this, function* () {
       const res = yield* exchange
       const location = res.headers.get("location")
-      const asIs = new ClientResponseImpl(res, url, count) as ClientResponse
+      const asIs = extras !== undefined ? yield* this.respond(res, url, count, extras) : (new ClientResponseImpl(res, url, count) as ClientResponse)
       if (!REDIRECTS.has(res.status) || location === undefined) return asIs
       let next: URL
       try {
@@ -639,7 +702,7 @@ class PooledClient implements HttpClientService {
         if (toGet && (n === "content-length" || n === "transfer-encoding" || n === "content-type")) return false
         return true
       })
-      return yield* this.follow(nextMethod, next.href, nextHeaders, nextBody, maxRedirects, count + 1, deadline)
+      return yield* this.follow(nextMethod, next.href, nextHeaders, nextBody, maxRedirects, count + 1, deadline, extras)
     })
   }
 

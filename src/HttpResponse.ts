@@ -10,7 +10,10 @@
  * `maxBodySize` (default 128 MiB) and fail with `BodyTooLarge` past it; `read(n)`, `readInto` and
  * `stream` are not (bound a stream with the `maxStreamedBodySize` option, or `Stream.take`).
  *
- * This module holds types only: responses come from `HttpConnection.getResponse`.
+ * Responses come from `HttpConnection.getResponse`. This module also holds the `effect/Schema`
+ * decoders of responses (`schemaBodyJson`, `schemaJson`, `schemaNoBody`, `schemaHeaders`), named
+ * as `@effect/platform`'s `HttpClientResponse` ones; they take a connection's `HttpResponse` and
+ * the pooled client's `ClientResponse` alike.
  *
  * @example
  * ```ts
@@ -21,10 +24,13 @@
  * ```
  * @since 0.1.0
  */
-import type { Effect, Stream } from "effect"
+import type { Effect, ParseResult, Schema, Stream } from "effect"
+import type { ParseOptions } from "effect/SchemaAST"
 import type { Headers } from "./Headers.js"
 import type { Http1Error } from "./Http1Error.js"
 import type { InterimResponse } from "./protocol/events.js"
+
+import * as internal from "./internal/schema.js"
 
 export type { InterimResponse } from "./protocol/events.js"
 
@@ -65,6 +71,10 @@ export interface HttpResponse {
   readonly drain: Effect.Effect<void, Http1Error>
   /** The whole body decoded as UTF-8 (bounded like `read()`). */
   readonly text: Effect.Effect<string, Http1Error>
+  /** The whole body (`read()`: bounded by `maxBodySize`). */
+  readonly bytes: Effect.Effect<Uint8Array, Http1Error>
+  /** The whole body parsed as JSON (bounded like `read()`); `DecodeError` when it is not JSON. */
+  readonly json: Effect.Effect<unknown, Http1Error>
   /** Trailer fields of a chunked body; `undefined` until the body has been read to its end. */
   readonly trailers: Headers | undefined
   /** Whether the body has been read to its end or the response was closed. */
@@ -72,3 +82,88 @@ export interface HttpResponse {
   /** Stops reading: the connection is closed unless the body was already read to its end. */
   readonly close: Effect.Effect<void>
 }
+
+/**
+ * What the schema decoders read: a connection's {@link HttpResponse} or the pooled client's
+ * `ClientResponse` (anything with `status`, `headers`, `text` and `json`).
+ * @since 0.1.0
+ */
+export type SchemaReadable = internal.SchemaReadable
+
+/**
+ * Reads the whole body as JSON (bounded by `maxBodySize`, as `json`) and decodes it with
+ * `schema`: `DecodeError` when the body is not JSON, `ParseError` when it does not match.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { HttpResponse } from "effect-http1"
+ *
+ * const Item = Schema.Struct({ id: Schema.Number, name: Schema.String })
+ * const item = client.get(url).pipe(Effect.flatMap(HttpResponse.schemaBodyJson(Item)), Effect.scoped)
+ * // Effect<{ id: number; name: string }, Http1Error | ParseError, HttpClient>
+ * ```
+ * @since 0.1.0
+ */
+export const schemaBodyJson: <A, I, R>(
+  schema: Schema.Schema<A, I, R>,
+  options?: ParseOptions | undefined
+) => (self: SchemaReadable) => Effect.Effect<A, Http1Error | ParseResult.ParseError, R> = internal.schemaBodyJson
+
+/**
+ * Decodes `{ status, headers, body }` with `schema`: `headers` as a record of lower-cased names
+ * (repeats joined with `", "`), `body` the JSON body (`undefined` for an empty body). A union of
+ * structs keyed by `status` decodes the success and error shapes of an API in one go.
+ *
+ * @example
+ * ```ts
+ * const Reply = Schema.Union(
+ *   Schema.Struct({ status: Schema.Literal(200), body: Item }),
+ *   Schema.Struct({ status: Schema.Literal(404), body: Schema.Struct({ error: Schema.String }) })
+ * )
+ * const reply = client.get(url).pipe(Effect.flatMap(HttpResponse.schemaJson(Reply)), Effect.scoped)
+ * ```
+ * @since 0.1.0
+ */
+export const schemaJson: <
+  A,
+  I extends { readonly status?: number | undefined; readonly headers?: Readonly<Record<string, string>> | undefined; readonly body?: unknown },
+  R
+>(
+  schema: Schema.Schema<A, I, R>,
+  options?: ParseOptions | undefined
+) => (self: SchemaReadable) => Effect.Effect<A, Http1Error | ParseResult.ParseError, R> = internal.schemaJson
+
+/**
+ * Decodes `{ status, headers }` with `schema`; the body is not read (drain or close it).
+ *
+ * @example
+ * ```ts
+ * const Created = Schema.Struct({ status: Schema.Literal(201), headers: Schema.Struct({ location: Schema.String }) })
+ * const created = yield* HttpResponse.schemaNoBody(Created)(res)
+ * ```
+ * @since 0.1.0
+ */
+export const schemaNoBody: <
+  A,
+  I extends { readonly status?: number | undefined; readonly headers?: Readonly<Record<string, string>> | undefined },
+  R
+>(
+  schema: Schema.Schema<A, I, R>,
+  options?: ParseOptions | undefined
+) => (self: Pick<SchemaReadable, "status" | "headers">) => Effect.Effect<A, ParseResult.ParseError, R> = internal.schemaNoBody
+
+/**
+ * Decodes the header fields (a record of lower-cased names, repeats joined with `", "`) with `schema`.
+ *
+ * @example
+ * ```ts
+ * const RateLimit = Schema.Struct({ "x-ratelimit-remaining": Schema.NumberFromString })
+ * const { "x-ratelimit-remaining": left } = yield* HttpResponse.schemaHeaders(RateLimit)(res)
+ * ```
+ * @since 0.1.0
+ */
+export const schemaHeaders: <A, I extends Readonly<Record<string, string | undefined>>, R>(
+  schema: Schema.Schema<A, I, R>,
+  options?: ParseOptions | undefined
+) => (self: Pick<SchemaReadable, "headers">) => Effect.Effect<A, ParseResult.ParseError, R> = internal.schemaHeaders

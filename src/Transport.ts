@@ -21,11 +21,13 @@ import { Context, Effect, Either, Layer } from "effect"
 import type { InvalidTlsOptions } from "./Http1Error.js"
 import {
   close as mockClose,
+  json as mockJson,
   makeMock,
   MockPeer,
   reply as mockReply,
   reset as mockReset,
-  stall as mockStall
+  stall as mockStall,
+  text as mockText
 } from "./transport/mock.js"
 import type { MockOptions, MockReplyInput } from "./transport/mock.js"
 import { makeNodeTransport } from "./transport/node.js"
@@ -36,6 +38,7 @@ export type { ConnectOptions, NetOptions, ReadTimeout, Socket, TlsOptions, Trans
 export type {
   MockBytes,
   MockClose,
+  MockHeaders,
   MockOptions,
   MockPeerService,
   MockReply,
@@ -218,14 +221,17 @@ export { MockPeer }
 
 /**
  * Script steps for {@link layerMock}: `reply(bytes | fn, { splitAt, splitEvery, delay, closeAfter,
- * onHead })`, `close` (EOF instead of an answer), `stall` (never answer), `reset` (the read fails
- * with `ConnectionReset`).
+ * onHead })`, `json(status, body, headers?, options?)` and `text(status, body, headers?, options?)`
+ * (whole responses, `Content-Length` counted in UTF-8 bytes), `close` (EOF instead of an answer),
+ * `stall` (never answer), `reset` (the read fails with `ConnectionReset`).
  *
  * @example
  * ```ts
  * Transport.layerMock([
  *   Transport.mock.reply("HTTP/1.1 100 Continue\r\n\r\n", { onHead: true }),
  *   Transport.mock.reply("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", { closeAfter: true }),
+ *   Transport.mock.json(200, { id: 1 }),
+ *   Transport.mock.text(404, "no such item", { "x-request-id": "7" }),
  *   Transport.mock.stall,
  *   Transport.mock.reset,
  *   Transport.mock.close
@@ -235,6 +241,8 @@ export { MockPeer }
  */
 export const mock = {
   reply: mockReply,
+  json: mockJson,
+  text: mockText,
   close: mockClose,
   stall: mockStall,
   reset: mockReset

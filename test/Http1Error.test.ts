@@ -51,6 +51,11 @@ const sampleMap: {
   IncompleteRead: { error: new E.IncompleteRead({ partial: new Uint8Array(3), expected: 7, ...ctx }), shows: ["3 bytes read", "7 more expected", "example.com:8080"] },
   RequestBodyError: { error: new E.RequestBodyError({ cause: new Error("source broke"), ...ctx }), shows: ["source broke", "example.com:8080"] },
   DecodeError: { error: new E.DecodeError({ reason: "not JSON", cause: new SyntaxError("x") }), shows: ["decode", "not JSON"] },
+  DecompressionError: {
+    error: new E.DecompressionError({ encoding: "gzip", reason: "incorrect header check", cause: new Error("x"), ...ctx }),
+    shows: ["gzip", "incorrect header check", "example.com:8080"]
+  },
+  RequestAborted: { error: new E.RequestAborted({ reason: new Error("user left"), ...ctx }), shows: ["aborted", "user left", "example.com:8080"] },
   InvalidRequestFraming: {
     error: new E.InvalidRequestFraming({ reason: "only `Transfer-Encoding: chunked` can be framed", header: "Transfer-Encoding", value: "gzip", ...ctx }),
     shows: ["framing", "Transfer-Encoding", "gzip", "example.com:8080"]

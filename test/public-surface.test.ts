@@ -14,15 +14,15 @@ const documented: Record<keyof typeof Package, ReadonlyArray<string>> = {
   Headers: ["Headers", "empty", "from", "fromInput", "fromPairs", "fromRaw"],
   Http1Error: [
     "BadStatusLine", "BodyTooLarge", "CannotSendHeader", "CannotSendRequest", "ConnectError", "ConnectionReset",
-    "ContentLengthMismatch", "DecodeError", "IncompleteRead", "InvalidChunk", "InvalidContentLength", "InvalidHeader",
+    "ContentLengthMismatch", "DecodeError", "DecompressionError", "IncompleteRead", "InvalidChunk", "InvalidContentLength", "InvalidHeader",
     "InvalidMethod", "InvalidRequestFraming", "InvalidTlsOptions", "InvalidURL", "LineTooLong", "NotConnected",
-    "PoolExhausted", "RemoteDisconnected", "RequestBodyError", "ResponseNotReady", "TimeoutError", "TlsError",
+    "PoolExhausted", "RemoteDisconnected", "RequestAborted", "RequestBodyError", "ResponseNotReady", "TimeoutError", "TlsError",
     "TooManyHeaders", "TooManyRedirects", "TunnelError", "UnknownProtocol", "UnknownTransferEncoding",
     "isHttp1Error", "isImproperConnectionState", "isProtocolError", "isRetryable", "isTransportError", "tags"
   ],
   HttpClient: ["HttpClient", "bypassesProxy", "isIdempotent", "layer", "layerConfig", "layerWith", "layerWithoutTransport", "layerWithoutTransportWith", "make", "retryPolicy"],
   HttpConnection: ["make"],
-  HttpResponse: [],
+  HttpResponse: ["schemaBodyJson", "schemaHeaders", "schemaJson", "schemaNoBody"],
   HttpsConnection: ["make"],
   ParserEvents: ["defaultLimits"],
   PlatformHttpClient: ["fromClient", "layer", "layerConfig", "layerFromClient", "layerWith", "layerWithoutTransport", "layerWithoutTransportWith", "make", "toClientResponse"],

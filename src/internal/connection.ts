@@ -12,6 +12,7 @@ import {
   InvalidURL,
   type InvalidTlsOptions,
   NotConnected,
+  type RequestAborted,
   ResponseNotReady,
   type Http1Error
 } from "../Http1Error.js"
@@ -33,6 +34,7 @@ import { knownBytes, writeBody, type Body } from "./body.js"
 import { millisOf } from "./bytes.js"
 import { withFields } from "./errors.js"
 import { callerBody, callerHeaders } from "./callerInput.js"
+import { AbortableResponse, abortedError, raceSignal } from "./decompress.js"
 import { defaultBodyLimits, HttpResponseImpl, type BodyLimits, type ResponseOwner } from "./response.js"
 import { openTunnel } from "./tunnel.js"
 import { readTimeout, Wire } from "./wire.js"
@@ -90,6 +92,12 @@ export interface RequestOptions<E = never, R = never> {
   readonly expectContinue?: boolean | undefined
   /** How long to wait for `100 Continue` before sending the body anyway. Default 1 second. */
   readonly continueTimeout?: Duration.DurationInput | undefined
+  /**
+   * Aborts this exchange: an already-aborted signal fails with `RequestAborted` before anything
+   * is sent (or connected); an abort while sending, in `getResponse` or while the body is read
+   * fails with `RequestAborted` and closes the connection (the next request opens a new one).
+   */
+  readonly signal?: AbortSignal | undefined
 }
 
 /** Options of `putRequest`. */
@@ -206,6 +214,8 @@ class HttpConnectionImpl implements HttpConnection {
   /** A final response that arrived while we waited for `100 Continue`. */
   private earlyHead: HeadEvent | undefined = undefined
   private interimSeen: Array<InterimResponse> = []
+  /** The `signal` of the request under way, for `getResponse` and its body. */
+  private signal: AbortSignal | undefined = undefined
   private readonly timeoutMs: number | undefined
   private readonly blockSize: number
   private readonly limits: BodyLimits
@@ -393,6 +403,7 @@ class HttpConnectionImpl implements HttpConnection {
     return Effect.suspend((): Effect.Effect<void, Http1Error> => {
       const busy = this.checkIdle()
       if (busy !== undefined) return Effect.fail(busy)
+      this.signal = undefined
       const started = startRequestHead(method, url, {
         ...this.hostFor(),
         skipHost: options?.skipHost === true,
@@ -589,13 +600,35 @@ class HttpConnectionImpl implements HttpConnection {
         extraHeaders: expectContinue && !hasExpect ? EXPECT_CONTINUE : undefined
       })
       if (!("head" in prepared)) return Effect.fail(this.located(prepared))
+      const signal = options?.signal
+      if (signal?.aborted === true) return Effect.fail(abortedError(signal, { ...this.ctx(), method }))
       this.method = method
       this.state = "Request-sent"
-      return this.sendPrepared(prepared, body, expectContinue, options?.continueTimeout)
+      this.signal = signal
+      const send = this.sendPrepared(prepared, body, expectContinue, options?.continueTimeout)
+      return signal === undefined ? send : this.bound(send, signal)
     })
   }
 
+  /** `effect` failed with `RequestAborted` when `signal` aborts first; the connection is then closed. */
+  private bound<A, E, R>(effect: Effect.Effect<A, E, R>, signal: AbortSignal): Effect.Effect<A, E | RequestAborted, R> {
+    return Effect.tapErrorTag(
+      raceSignal(effect, signal, this.ctx()),
+      "RequestAborted",
+      () => this.close
+    ) as Effect.Effect<A, E | RequestAborted, R>
+  }
+
   get getResponse(): Effect.Effect<HttpResponse, Http1Error> {
+    return Effect.suspend(() => {
+      const signal = this.signal
+      if (signal === undefined) return this.readResponse
+      this.signal = undefined
+      return Effect.map(this.bound(this.readResponse, signal), (res) => new AbortableResponse(res, signal, this.ctx()))
+    })
+  }
+
+  private get readResponse(): Effect.Effect<HttpResponse, Http1Error> {
     return Effect.suspend(() => {
       if (this.response !== undefined && this.response.isClosed()) this.response = undefined
       if (this.state !== "Request-sent" || this.response !== undefined) {

@@ -6,13 +6,14 @@
 import { Buffer, constants as bufferConstants } from "node:buffer"
 import { Chunk, Effect, Option, Stream } from "effect"
 import { Headers } from "../Headers.js"
-import { BadStatusLine, BodyTooLarge, type TimeoutError, type Http1Error, type IncompleteRead, type TimeoutPhase } from "../Http1Error.js"
+import { BadStatusLine, BodyTooLarge, type ConnectionContext, type TimeoutError, type Http1Error, type IncompleteRead, type TimeoutPhase } from "../Http1Error.js"
 import type { HttpResponse } from "../HttpResponse.js"
 import type { ConnectionEvent, Exchange } from "../protocol/ClientConnection.js"
 import type { DataEvent, EndEvent, HeadEvent, InterimResponse } from "../protocol/events.js"
 import type { ReadTimeout } from "../transport/types.js"
 import { concatBytes } from "./bytes.js"
 import { withFields } from "./errors.js"
+import { parseJson } from "./schema.js"
 import { readTimeout, type Wire } from "./wire.js"
 
 /** How a response hands its connection back. */
@@ -342,6 +343,33 @@ export class HttpResponseImpl implements HttpResponse {
       }
       return Effect.succeed(Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("utf8"))
     })
+  }
+
+  /**
+   * The next slice of the body as it arrives (undefined at its end), counted against no bound:
+   * what a decoder reads (the bounds apply to what it decodes). A failure or an interruption
+   * gives the body up.
+   */
+  rawSlice(): Effect.Effect<Uint8Array | undefined, Http1Error> {
+    return this.guard(this.withIncomplete(Effect.suspend(() => this.nextSlice(Number.POSITIVE_INFINITY)), () => EMPTY))
+  }
+
+  /** Where this response came from, for errors raised on its body. */
+  context(): ConnectionContext {
+    return this.wire.context(this.ex)
+  }
+
+  /** The bounds its reads apply. */
+  get bodyLimits(): BodyLimits {
+    return this.limits
+  }
+
+  get bytes(): Effect.Effect<Uint8Array, Http1Error> {
+    return this.read()
+  }
+
+  get json(): Effect.Effect<unknown, Http1Error> {
+    return Effect.flatMap(this.text, parseJson)
   }
 
   get close(): Effect.Effect<void> {

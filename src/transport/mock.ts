@@ -6,6 +6,7 @@
  * `TestClock` as well as with real time.
  * @since 0.1.0
  */
+import { STATUS_CODES } from "node:http"
 import { Clock, Context, Duration, Effect, Either, type Scope } from "effect"
 import { ConnectError, ConnectionReset, type InvalidTlsOptions, TimeoutError, TlsError } from "../Http1Error.js"
 import { RequestFramer, toLatin1 } from "./mockFraming.js"
@@ -105,6 +106,60 @@ export const reply = (body: MockBytes | ((request: Uint8Array) => MockBytes), op
   body,
   ...options
 })
+
+/** Header fields of a {@link json} / {@link text} reply: `[name, value]` pairs or a record. */
+export type MockHeaders = ReadonlyArray<readonly [string, string]> | Readonly<Record<string, string>>
+
+
+/**
+ * A whole response built from a status, header fields and a body (UTF-8): the status line with
+ * node's reason phrase, the fields as given, `Content-Type: contentType` unless a field sets one,
+ * and `Content-Length` in bytes unless a field sets `Content-Length` or `Transfer-Encoding`.
+ */
+const whole = (status: number, contentType: string, body: string, headers: MockHeaders | undefined, options: MockReplyOptions | undefined): MockReply => {
+  const pairs: ReadonlyArray<readonly [string, string]> = headers === undefined ? [] : Array.isArray(headers) ? headers : Object.entries(headers)
+  const has = (name: string) => pairs.some(([k]) => k.toLowerCase() === name)
+  const bytes = Buffer.from(body, "utf8")
+  let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\n`
+  if (!has("content-type")) head += `Content-Type: ${contentType}\r\n`
+  for (const [k, v] of pairs) head += `${k}: ${v}\r\n`
+  if (!has("content-length") && !has("transfer-encoding")) head += `Content-Length: ${bytes.length}\r\n`
+  const headBytes = Buffer.from(head + "\r\n", "latin1")
+  const out = new Uint8Array(headBytes.length + bytes.length)
+  out.set(headBytes, 0)
+  out.set(bytes, headBytes.length)
+  return reply(out, options)
+}
+
+/**
+ * A JSON reply: `JSON.stringify(body)` as UTF-8, `Content-Type: application/json`,
+ * `Content-Length` counted in bytes. `headers` are added as given (a `Content-Type` or
+ * `Content-Length` among them wins); `options` as {@link reply}'s.
+ *
+ * @example
+ * ```ts
+ * Transport.layerMock([
+ *   Transport.mock.json(200, { id: 1, name: "café" }),
+ *   Transport.mock.json(404, { error: "not found" }, { "x-request-id": "42" })
+ * ])
+ * ```
+ * @since 0.1.0
+ */
+export const json = (status: number, body: unknown, headers?: MockHeaders, options?: MockReplyOptions): MockReply =>
+  whole(status, "application/json", JSON.stringify(body) ?? "null", headers, options)
+
+/**
+ * A text reply: `body` as UTF-8, `Content-Type: text/plain; charset=utf-8`, `Content-Length`
+ * counted in bytes. `headers` and `options` as {@link json}'s.
+ *
+ * @example
+ * ```ts
+ * Transport.layerMock([Transport.mock.text(503, "try later", [["Retry-After", "1"]])])
+ * ```
+ * @since 0.1.0
+ */
+export const text = (status: number, body: string, headers?: MockHeaders, options?: MockReplyOptions): MockReply =>
+  whole(status, "text/plain; charset=utf-8", body, headers, options)
 
 /**
  * Close the connection instead of answering.
