@@ -3,6 +3,15 @@
  * keep-alive client, so every platform combinator (`filterStatusOk`, `retryTransient`,
  * `mapRequest`, `schemaBodyJson`, tracing spans, ...) runs on our engine.
  *
+ * **Pipeline.** Built on `HttpClient.makeWith`, not platform's `HttpClient.make`: it does what
+ * `make` does for users — one `http.client <METHOD>` span per request (kind `client`, platform's
+ * attributes, redacted headers), `traceparent` / `b3` headers (`withTracerPropagation`),
+ * `withTracerDisabledWhen`, `withSpanNameGenerator`, `withScope` — without `make`'s per-request
+ * `AbortController`, `FinalizationRegistry` entry, response wrapper and request copy, which cost
+ * more than the rest of the adapter. Platform's span is the only span of a request; our client
+ * runs without a parent span in its context. `response.request` is the request as the caller
+ * built it (without the `traceparent` it was sent with).
+ *
  * **Errors.** A failure before the response head is a platform `RequestError` whose `cause` is our
  * typed `Http1Error` (`error.cause._tag`):
  * - reason `"Transport"`: `ConnectError`, `TimeoutError` of every phase, `TlsError`,
@@ -32,20 +41,21 @@
  * result of `execute`. So the connection does not wait for the response to be dropped:
  * 1. **Read ahead.** As soon as the head is there, up to 64 KiB of the body is read into memory
  *    (a length-framed body of at most 64 KiB whole, a chunked or close-delimited one slice by
- *    slice until 64 KiB or its end), in a fiber of its own; the request yields once first, so a
- *    body that came with its head is already read when the response is handed out. A body read to
- *    its end gives its connection back to the pool at once, whether or not anybody reads the
- *    response; reads then come from memory (and still work after the request's scope closed). A
- *    slow body is never waited for: the response comes with the head, and the read ahead goes on.
+ *    slice until 64 KiB or its end), in a fiber of its own started in place (it runs on the
+ *    request's call stack until it would wait), so a body that came with its head is already read
+ *    when the response is handed out. A body read to its end gives its connection back to the
+ *    pool at once, whether or not anybody reads the response; reads then come from memory (and
+ *    still work after the request's scope closed), and such a response needs no watching at all.
+ *    A slow body is never waited for: the response comes with the head, and the read ahead goes
+ *    on.
  * 2. **Reading** (`text`, `json`, `arrayBuffer`, `formData`, `urlParamsBody` read the whole body
  *    once and share it; `stream` gives what was read ahead, then the bytes as they arrive):
  *    the connection goes back to the pool after the end of the body, and is closed when the read
  *    fails or is interrupted, or when a stream of it is dropped early.
- * 3. **Giving the response up**, at the first of: the request's `AbortSignal` fired (the fiber was
- *    interrupted before the response, a body read of the platform's interruptible response wrapper
- *    was interrupted, the `HttpClient.withScope` scope closed, or the response was
- *    garbage-collected unread — platform's `FinalizationRegistry`; nothing this client registers
- *    keeps the response reachable), or the `Scope` in the context of the request, if there is one
+ * 3. **Giving the response up**, at the first of: the `HttpClient.withScope` scope closed (its
+ *    `AbortSignal`), the response was garbage-collected unread (a `FinalizationRegistry` of this
+ *    module, for responses handed out before their bodies were settled; nothing this client
+ *    registers keeps the response reachable), or the `Scope` in the context of the request, if there is one
  *    (`Effect.scoped`, `it.scoped`, `Layer.scoped`), closed. Then the rest of a body that may fit
  *    in 64 KiB is waited for at most 100 ms (drained: the connection is reused, the body stays
  *    readable); a bigger body, or one that does not come in time, has its socket closed. The
@@ -78,11 +88,15 @@
  * ```
  * @since 0.1.0
  */
+import * as PlatformHeaders from "@effect/platform/Headers"
 import * as PlatformClient from "@effect/platform/HttpClient"
 import * as ClientError from "@effect/platform/HttpClientError"
 import type * as ClientRequest from "@effect/platform/HttpClientRequest"
 import type * as ClientResponse from "@effect/platform/HttpClientResponse"
-import { type Config, type ConfigError, Context, Effect, Either, Layer, Option, Scope, Tracer } from "effect"
+import * as TraceContext from "@effect/platform/HttpTraceContext"
+import * as UrlParams from "@effect/platform/UrlParams"
+import { Cause, type Config, type ConfigError, Context, Effect, Either, FiberRef, Layer, Option, Scope, Tracer } from "effect"
+import { globalValue } from "effect/GlobalValue"
 import type { Http1Error, InvalidTlsOptions } from "./Http1Error.js"
 import type { Transport } from "./Transport.js"
 import * as OurClient from "./HttpClient.js"
@@ -102,24 +116,52 @@ const onAbort = (request: ClientRequest.HttpClientRequest, signal: AbortSignal):
   })
 
 /**
- * Our context without platform's request span: our client's sockets capture the context of the
- * request that opened them for their finalizers, and the span's exit is the response, which would
- * then stay reachable as long as the socket lives (and never be garbage-collected and aborted).
+ * Our context without the caller's span: our client's sockets capture the context of the request
+ * that opened them for their finalizers, and a span's exit may be the response, which would then
+ * stay reachable as long as the socket lives (and never be garbage-collected and given up).
  */
 const withoutSpan = Context.omit(Tracer.ParentSpan)
+
+/**
+ * The `AbortController`s of requests made through `HttpClient.withScope`: platform's own registry
+ * (a `globalValue`, so this is the very map `withScope` fills).
+ */
+const scopedRequests = globalValue(
+  "@effect/platform/HttpClient/scopedRequests",
+  () => new WeakMap<ClientRequest.HttpClientRequest, AbortController>()
+)
+
+/**
+ * Responses handed out before their bodies were settled: given up when garbage-collected unread
+ * (what platform's `HttpClient.make` does with an `AbortController` per request). The held value
+ * is the body holder, which never refers to the response.
+ */
+const unread = globalValue(
+  "effect-http1/PlatformHttpClient/unread",
+  () =>
+    new FinalizationRegistry<ResponseBody>((body) => {
+      Effect.runFork(body.release)
+    })
+)
 
 const send = (
   client: OurClient.HttpClientService,
   request: ClientRequest.HttpClientRequest,
   url: URL,
-  signal: AbortSignal,
+  trace: PlatformHeaders.Headers | undefined,
+  signal: AbortSignal | undefined,
   context: Context.Context<never>
 ): Effect.Effect<ClientResponse.HttpClientResponse, ClientError.HttpClientError> =>
   Effect.suspend(() => {
-    if (signal.aborted) return Effect.fail(abortError(request, signal))
+    if (signal !== undefined && signal.aborted) return Effect.fail(abortError(request, signal))
     const converted = convertRequest(request)
     if (Either.isLeft(converted)) return Effect.fail(converted.left)
-    const { body, headers } = converted.right
+    const body = converted.right.body
+    let headers = converted.right.headers
+    if (trace !== undefined) {
+      headers = headers.filter(([k]) => trace[k.toLowerCase()] === undefined)
+      for (const name of Object.keys(trace)) headers.push([name, trace[name]!])
+    }
     let target = url
     if (url.hash !== "") {
       target = new URL(url)
@@ -133,19 +175,76 @@ const send = (
       // @effect/platform's HttpClient made this request's span (and its trace headers) already.
       tracing: false
     })
-    return Effect.uninterruptibleMask((restore) =>
+    const exchanged = Effect.uninterruptibleMask((restore) =>
       Effect.flatMap(ResponseBody.open(Context.getOption(context, Scope.Scope)), (held) => {
-        const run = exchange.pipe(
-          Effect.mapError((e) => toRequestError(request, e)),
-          Effect.tap((res) => held.attach(res)),
-          Effect.raceFirst(onAbort(request, signal))
-        )
+        // Only a `withScope` signal can fire while we wait (platform's own fires on interruption).
+        const run = signal === undefined ? exchange : Effect.raceFirst(exchange, onAbort(request, signal))
         return Effect.matchCauseEffect(restore(Scope.extend(run, held.inner)), {
-          onFailure: (cause) => Effect.zipRight(held.release, Effect.failCause(cause)),
-          onSuccess: (res) => Effect.as(held.abortOn(signal), new PlatformResponse(request, res, held))
+          onFailure: (cause) =>
+            Effect.zipRight(
+              held.release,
+              Effect.failCause(Cause.map(cause, (e) => (e._tag === "RequestError" ? e : toRequestError(request, e))))
+            ),
+          onSuccess: (res) =>
+            Effect.zipRight(
+              held.attach(res),
+              Effect.suspend(() => {
+                const response = new PlatformResponse(request, res, held)
+                // A body read ahead whole has its connection back already: nothing to watch.
+                if (held.settled) return Effect.succeed(response)
+                unread.register(response, held)
+                return signal === undefined ? Effect.succeed(response) : Effect.as(held.abortOn(signal), response)
+              })
+            )
         })
       })
-    ).pipe(Effect.mapInputContext(withoutSpan))
+    )
+    return Context.getOption(context, Tracer.ParentSpan)._tag === "Some" ? Effect.mapInputContext(exchanged, withoutSpan) : exchanged
+  })
+
+/**
+ * One request through the platform pipeline: the URL, the `http.client` span with platform's
+ * attributes, `traceparent` / `b3` propagation, `withTracerDisabledWhen`, `withSpanNameGenerator`
+ * and `withScope` — what platform's `HttpClient.make` does, without its per-request
+ * `AbortController`, response wrapper and request copy.
+ */
+const execute = (
+  client: OurClient.HttpClientService,
+  request: ClientRequest.HttpClientRequest
+): Effect.Effect<ClientResponse.HttpClientResponse, ClientError.HttpClientError> =>
+  Effect.withFiberRuntime((fiber) => {
+    const made = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
+    if (Either.isLeft(made)) return Effect.fail(new ClientError.RequestError({ request, reason: "InvalidUrl", cause: made.left }))
+    const url = made.right
+    const signal = scopedRequests.get(request)?.signal
+    const context = fiber.currentContext
+    if (!fiber.getFiberRef(FiberRef.currentTracerEnabled) || fiber.getFiberRef(PlatformClient.currentTracerDisabledWhen)(request)) {
+      return send(client, request, url, undefined, signal, context)
+    }
+    const name = Context.get(context, PlatformClient.SpanNameGenerator)(request)
+    return Effect.useSpan(name, { kind: "client", captureStackTrace: false }, (span) => {
+      span.attribute("http.request.method", request.method)
+      span.attribute("server.address", url.origin)
+      if (url.port !== "") span.attribute("server.port", +url.port)
+      span.attribute("url.full", url.toString())
+      span.attribute("url.path", url.pathname)
+      span.attribute("url.scheme", url.protocol.slice(0, -1))
+      const query = url.search.slice(1)
+      if (query !== "") span.attribute("url.query", query)
+      const redactedNames = fiber.getFiberRef(PlatformHeaders.currentRedactedNames)
+      const requestHeaders = PlatformHeaders.redact(request.headers, redactedNames)
+      for (const header of Object.keys(requestHeaders)) {
+        span.attribute(`http.request.header.${header}`, String(requestHeaders[header]))
+      }
+      const trace = fiber.getFiberRef(PlatformClient.currentTracerPropagation) ? TraceContext.toHeaders(span) : undefined
+      return Effect.tap(send(client, request, url, trace, signal, context), (response) => {
+        span.attribute("http.response.status_code", response.status)
+        const responseHeaders = PlatformHeaders.redact(response.headers, redactedNames)
+        for (const header of Object.keys(responseHeaders)) {
+          span.attribute(`http.response.header.${header}`, String(responseHeaders[header]))
+        }
+      })
+    })
   })
 
 /**
@@ -166,7 +265,10 @@ const send = (
  * @since 0.1.0
  */
 export const fromClient = (client: OurClient.HttpClientService): PlatformClient.HttpClient =>
-  PlatformClient.make((request, url, signal, fiber) => send(client, request, url, signal, fiber.currentContext))
+  PlatformClient.makeWith<never, never, ClientError.HttpClientError, never>(
+    (effect) => Effect.flatMap(effect, (request) => execute(client, request)),
+    Effect.succeed
+  )
 
 /**
  * The platform `HttpClient` on the pooled client in context.

@@ -3,28 +3,30 @@
  *
  * Platform drops responses unread all the time — `filterStatusOk` fails with the response inside
  * the error, `retryTransient` re-executes, a caller ignores the result of `execute` — and nothing
- * tells the client that it happened; platform's only generic hook is the response's `AbortSignal`
- * (fired on interruption, by `withScope`, and from a `FinalizationRegistry` when the response is
- * garbage-collected, which can be much later or never under low memory pressure). So, like
- * undici's body stream with its high-water mark, the body is **read ahead**: as soon as the head
- * is there, a daemon fiber reads up to {@link READ_AHEAD_BYTES} of it into memory, and the request
- * yields once so that a body that came with its head is read before the response is handed out.
+ * tells the client that it happened; the only generic hooks are `withScope`'s `AbortSignal` and a
+ * `FinalizationRegistry` for responses garbage-collected unread (which can be much later or never
+ * under low memory pressure). So, like undici's body stream with its high-water mark, the body is
+ * **read ahead**: as soon as the head is there, a daemon fiber reads up to
+ * {@link READ_AHEAD_BYTES} of it into memory; it is started in place (it runs on the request's
+ * call stack until it would wait), so a body that came with its head is read before the response
+ * is handed out, with no scheduler hop.
  * A body that fits and arrives gives its connection back to the pool right away, whether or not
  * anybody ever reads it; reads then come from memory. A bigger or slower body keeps its connection
  * until it is read or **given up** (the request's scope, its abort signal), and giving it up
  * drains what is left if that may fit and arrives within {@link DROP_GRACE_MS}, else closes the
  * socket.
  *
- * Two scopes per response:
+ * Up to two scopes per response:
  * - `inner` (a root scope): our scoped `request` ran in it; it holds the connection and the
  *   read-ahead fiber. Closing it closes the socket unless the body was read to its end.
- * - `link`: a child of the caller's `Scope` when there is one (else a root scope). Closing it is
- *   "giving the response up": its finalizer drains (bounded) and closes `inner`. It is closed when
- *   the body is settled (so it leaves the caller's scope at once), on abort, or with its parent.
+ * - `link`: a child of the caller's `Scope` when there is one, else a root scope made only when a
+ *   response is handed out before its body is settled. Closing it is "giving the response up":
+ *   its finalizer drains (bounded) and closes `inner`. It is closed when the body is settled (so
+ *   it leaves the caller's scope at once), on abort, or with its parent. Without `link`, giving up
+ *   runs the same drain once.
  *
  * Nothing registered here (scope finalizers, the abort listener, the read-ahead fiber) refers to
- * the platform response object, so it stays collectable and platform's `FinalizationRegistry`
- * can fire.
+ * the platform response object, so it stays collectable and the `FinalizationRegistry` can fire.
  *
  * @internal
  * @since 0.1.0
@@ -105,7 +107,11 @@ export class ResponseBody {
   /** A consumer (whole read or stream) took the body over: no more read-ahead. */
   private claimed = false
   /** The read-ahead step in flight, if any. */
-  private step: Deferred.Deferred<void> | undefined = undefined
+  private step: Step | undefined = undefined
+  /** Giving the response up, once a caller's scope or a signal may do it (see {@link link}). */
+  private linked: Scope.CloseableScope | undefined = undefined
+  /** {@link drop} ran (or runs) without a `link` scope. */
+  private dropped = false
   /** Slice-by-slice reads of the body for reading ahead, made once in `inner`. */
   private pull: Effect.Effect<Chunk.Chunk<Uint8Array>, Option.Option<Http1Error>> | undefined = undefined
   /** The Content-Length, when the body is length-framed. */
@@ -116,34 +122,49 @@ export class ResponseBody {
 
   private constructor(
     /** Where our `request` runs: holds the connection. */
-    readonly inner: Scope.CloseableScope,
-    /** Giving the response up: closed on settle, on abort, or with the caller's scope. */
-    readonly link: Scope.CloseableScope
+    readonly inner: Scope.CloseableScope
   ) {}
 
-  /** The two scopes; `link` is a child of `parent` when there is one. */
+  /**
+   * `inner`, and `link` as a child of `parent` when there is one (before the head too: the
+   * caller's scope closing mid-request ends the exchange). Without a parent, `link` is only made
+   * when a response is handed out before its body is settled (see {@link abortOn}).
+   */
   static open(parent: Option.Option<Scope.Scope>): Effect.Effect<ResponseBody> {
-    const link = Option.isSome(parent) ? Scope.fork(parent.value, ExecutionStrategy.sequential) : Scope.make()
-    return Effect.flatMap(Effect.zip(Scope.make(), link), ([inner, link]) => {
-      const body = new ResponseBody(inner, link)
-      // Before the head too: the caller's scope closing mid-request ends the exchange.
-      return Effect.as(Scope.addFinalizer(link, Effect.suspend(() => body.drop)), body)
+    return Effect.flatMap(Scope.make(), (inner) => {
+      const body = new ResponseBody(inner)
+      if (Option.isNone(parent)) return Effect.succeed(body)
+      return Effect.flatMap(Scope.fork(parent.value, ExecutionStrategy.sequential), (link) => body.linkTo(link))
     })
+  }
+
+  /** `link` becomes the scope whose closing gives the response up. */
+  private linkTo(link: Scope.CloseableScope): Effect.Effect<ResponseBody> {
+    this.linked = link
+    return Effect.as(Scope.addFinalizer(link, Effect.suspend(() => this.drop)), this)
+  }
+
+  /** The `link` scope: closed on settle, on abort, or with the caller's scope; made if need be. */
+  private get link(): Effect.Effect<Scope.CloseableScope> {
+    if (this.linked !== undefined) return Effect.succeed(this.linked)
+    return Effect.flatMap(Scope.make(), (link) => Effect.as(this.linkTo(link), link))
   }
 
   /**
    * Takes our response (its head is there) and reads ahead when the body may fit in
    * {@link READ_AHEAD_BYTES}, in a daemon fiber: a length-framed body whole, a body of unknown
    * length (chunked, or up to the end of the connection) slice by slice, so that a stream of it
-   * still sees bytes as they arrive. The requesting fiber then yields once: a body that has
-   * already arrived is read (and its connection back in the pool) before the response is handed
-   * out, and a slow one is never waited for. Read failures are kept for the reader.
+   * still sees bytes as they arrive. The fiber starts in place: a body that has already arrived
+   * is read (and its connection back in the pool) before this returns, and a slow one is never
+   * waited for. Read failures are kept for the reader.
    */
   attach(source: OurResponse): Effect.Effect<void> {
     return Effect.suspend(() => {
       this.source = source
       this.ended = source.trailers !== undefined
       this.length = lengthOf(source)
+      // A bodiless response (HEAD, 204, 304, ...) has its connection back already.
+      if (this.ended) return this.releaseIfSettled
       if (!this.mayFit) return Effect.void
       this.prefetching = true
       const prefetch = Effect.zipRight(
@@ -153,11 +174,29 @@ export class ResponseBody {
           return this.releaseIfSettled
         })
       )
-      return Effect.flatMap(Effect.forkDaemon(Effect.interruptible(prefetch)), (fiber) => {
-        this.prefetcher = fiber
-        return Effect.yieldNow()
-      })
+      // Started at once on this call stack (`runFork` runs a fiber until its first suspension):
+      // a body that came with its head is read, and its connection back in the pool, before
+      // this returns, with no scheduler hop; a slow one goes on in the background.
+      const fiber = Effect.runFork(Effect.interruptible(prefetch))
+      if (fiber.unsafePoll() === null) this.prefetcher = fiber
+      return Effect.void
     })
+  }
+
+  /**
+   * Whether the body is settled: read ahead whole (or failed) with its connection given back, so
+   * nothing needs to watch the response any more (no abort listener, no garbage-collection hook).
+   */
+  get settled(): boolean {
+    return this.released && !this.prefetching && (this.ended || this.failure !== undefined)
+  }
+
+  /** The whole body when it is in memory and nobody claimed it yet (claims it), else `undefined`. */
+  takeWhole(): Uint8Array | undefined {
+    if (this.claimed || this.step !== undefined || !this.ended || this.failure !== undefined) return undefined
+    this.claimed = true
+    const chunks = this.take()
+    return chunks.length === 1 ? chunks[0]! : concatBytes(chunks)
   }
 
   /**
@@ -177,18 +216,24 @@ export class ResponseBody {
     return Effect.suspend(() => {
       if (this.released) return Effect.void
       if (signal.aborted) return this.release
-      const link = this.link
-      const listener = () => {
-        Effect.runFork(Scope.close(link, Exit.void))
-      }
-      signal.addEventListener("abort", listener, { once: true })
-      return Scope.addFinalizer(link, Effect.sync(() => signal.removeEventListener("abort", listener)))
+      return Effect.flatMap(this.link, (link) => {
+        const listener = () => {
+          Effect.runFork(Scope.close(link, Exit.void))
+        }
+        signal.addEventListener("abort", listener, { once: true })
+        return Scope.addFinalizer(link, Effect.sync(() => signal.removeEventListener("abort", listener)))
+      })
     })
   }
 
   /** Gives the response up (see {@link drop}); after a settled body only removes the scopes. */
   get release(): Effect.Effect<void> {
-    return Scope.close(this.link, Exit.void)
+    return Effect.suspend(() => {
+      if (this.linked !== undefined) return Scope.close(this.linked, Exit.void)
+      if (this.dropped) return Effect.void
+      this.dropped = true
+      return this.drop
+    })
   }
 
   /** Whether reading ahead may bring the rest of the body into memory. */
@@ -237,7 +282,7 @@ export class ResponseBody {
   /** Reads ahead until the body ended, failed, no longer fits, or a consumer claimed it. Never fails. */
   private get readAhead(): Effect.Effect<void> {
     return Effect.suspend(() => {
-      if (this.step !== undefined) return Effect.zipRight(Deferred.await(this.step), this.readAhead)
+      if (this.step !== undefined) return Effect.zipRight(this.step.wait, this.readAhead)
       if (this.claimed || !this.mayFit) return Effect.void
       return Effect.zipRight(this.runStep(this.source!), this.readAhead)
     })
@@ -248,8 +293,8 @@ export class ResponseBody {
    * else one slice (what the socket has, or the next bytes to arrive).
    */
   private runStep(source: OurResponse): Effect.Effect<void> {
-    const done = Deferred.unsafeMake<void>(FiberId.none)
-    this.step = done
+    const step = new Step()
+    this.step = step
     const read: Effect.Effect<void> =
       this.length !== undefined
         ? Effect.match(source.read(), {
@@ -276,7 +321,8 @@ export class ResponseBody {
       this.step = undefined
       // Interrupted midway: our response abandoned the socket, the body cannot be completed.
       if (Exit.isFailure(exit)) this.broken = true
-      return Deferred.done(done, Exit.void)
+      step.done()
+      return Effect.void
     })
   }
 
@@ -305,7 +351,7 @@ export class ResponseBody {
   get whole(): Effect.Effect<Uint8Array, Http1Error | BodyGone> {
     return Effect.suspend(() => {
       this.claimed = true
-      if (this.step !== undefined) return Effect.zipRight(Deferred.await(this.step), this.whole)
+      if (this.step !== undefined) return Effect.zipRight(this.step.wait, this.whole)
       const unreadable = this.unreadable
       if (unreadable !== undefined) return Effect.fail(unreadable)
       const head = this.take()
@@ -324,7 +370,7 @@ export class ResponseBody {
     return Stream.unwrap(
       Effect.suspend(() => {
         this.claimed = true
-        if (this.step !== undefined) return Effect.as(Deferred.await(this.step), this.stream)
+        if (this.step !== undefined) return Effect.as(this.step.wait, this.stream)
         const head = Stream.fromIterable(this.take())
         if (this.failure !== undefined) return Effect.succeed(Stream.concat(head, Stream.fail(this.failure)))
         const unreadable = this.unreadable
@@ -333,5 +379,20 @@ export class ResponseBody {
         return Effect.succeed(Stream.concat(head, this.source!.stream))
       })
     )
+  }
+}
+
+/** A read-ahead step in flight; its `Deferred` is made only when somebody waits for it. */
+class Step {
+  private waiter: Deferred.Deferred<void> | undefined = undefined
+  private finished = false
+
+  get wait(): Effect.Effect<void> {
+    return Effect.suspend(() => (this.finished ? Effect.void : Deferred.await((this.waiter ??= Deferred.unsafeMake<void>(FiberId.none)))))
+  }
+
+  done(): void {
+    this.finished = true
+    if (this.waiter !== undefined) Deferred.unsafeDone(this.waiter, Exit.void)
   }
 }

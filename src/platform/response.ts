@@ -103,9 +103,16 @@ export class PlatformResponse extends Inspectable.Class implements ClientRespons
    */
   get bytes(): Effect.Effect<Uint8Array, ClientError.ResponseError> {
     return Effect.suspend(() => {
+      if (this.bodyValue !== undefined) return Effect.succeed(this.bodyValue)
       if (this.read !== undefined) return Deferred.await(this.read)
       const unavailable = this.unavailable
       if (unavailable !== undefined) return Effect.fail(unavailable)
+      // Read ahead whole (the common case of a small body): no read to run, nothing to release.
+      const whole = this.held.takeWhole()
+      if (whole !== undefined) {
+        this.bodyValue = whole
+        return this.held.settled ? Effect.succeed(whole) : Effect.zipRight(this.release, Effect.succeed(whole))
+      }
       const deferred = Deferred.unsafeMake<Uint8Array, ClientError.ResponseError>(FiberId.none)
       this.read = deferred
       return Effect.uninterruptibleMask((restore) =>
@@ -171,6 +178,7 @@ export class PlatformResponse extends Inspectable.Class implements ClientRespons
    */
   get stream(): Stream.Stream<Uint8Array, ClientError.ResponseError> {
     return Stream.suspend(() => {
+      if (this.bodyValue !== undefined) return this.bodyValue.length > 0 ? Stream.succeed(this.bodyValue) : Stream.empty
       if (this.read !== undefined) {
         return Stream.filter(Stream.fromEffect(Deferred.await(this.read)), (b) => b.length > 0)
       }
