@@ -363,6 +363,8 @@ interface Route {
   readonly target: string
   readonly extraHeaders: ReadonlyArray<readonly [string, string]>
   readonly connect: (scope: Scope.Scope) => Effect.Effect<Wire, Http1Error>
+  /** Prepared heads of requests without caller headers or body, by method (see `exchange`). */
+  readonly heads: Map<string, PreparedRequest>
 }
 
 /**
@@ -509,6 +511,7 @@ class PooledClient implements HttpClientService {
         key: socketPath === undefined ? url.origin : `${url.origin} via unix:${socketPath}`,
         target: url.target,
         extraHeaders: [],
+        heads: new Map(),
         connect: (scope) =>
           this.transport
             .connect({ host: url.host, port: url.port, secure, tls: o.tls, timeout: connectTimeout, socketPath })
@@ -527,6 +530,7 @@ class PooledClient implements HttpClientService {
         key: `http-proxy ${proxy.origin}`,
         target: `${url.origin}${url.target}`,
         extraHeaders: auth,
+        heads: new Map(),
         connect: (scope) =>
           this.transport
             .connect({ host: proxy.host, port: proxy.port, secure: proxy.secure, tls: o.tls, timeout: connectTimeout })
@@ -540,6 +544,7 @@ class PooledClient implements HttpClientService {
       key: `${url.origin} via ${proxy.origin}`,
       target: url.target,
       extraHeaders: [],
+      heads: new Map(),
       connect: (scope) =>
         openTunnel({
           transport: this.transport,
@@ -649,15 +654,20 @@ class PooledClient implements HttpClientService {
     const kind = callerBody(body)
     const where = { method, host: url.host, port: url.port }
     if (kind._tag === "RequestBodyError") return Effect.fail(located(kind, where))
-    const prepared = prepareRequest({
-      method,
-      target: route.target,
-      headers: route.extraHeaders.length === 0 ? headers : [...headers, ...route.extraHeaders],
-      host: url.host,
-      port: url.port,
-      defaultPort: url.defaultPort,
-      body: kind
-    })
+    // A request with no caller headers and no body has the same head every time: kept per route.
+    const plain = headers.length === 0 && kind._tag === "none"
+    const prepared =
+      (plain ? route.heads.get(method) : undefined) ??
+      prepareRequest({
+        method,
+        target: route.target,
+        headers: route.extraHeaders.length === 0 ? headers : [...headers, ...route.extraHeaders],
+        host: url.host,
+        port: url.port,
+        defaultPort: url.defaultPort,
+        body: kind
+      })
+    if (plain && "head" in prepared && route.heads.size < 16) route.heads.set(method, prepared)
     if (!("head" in prepared)) return Effect.fail(located(prepared, where))
     const retryable = isIdempotent(method) && isReplayable(body)
     const pipelinable = retryable && kind._tag === "none" && (this.config.pipelining ?? 1) > 1

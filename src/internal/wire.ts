@@ -55,6 +55,9 @@ export interface WireContext {
   readonly reusedConnection: boolean
 }
 
+/** {@link Wire.bodyWith}'s result when its consumer asked to stop. */
+export const STOP: unique symbol = Symbol.for("effect-http1/Wire/STOP")
+
 export class Wire {
   readonly conn: ClientConnection
   /** Readers waiting for their turn (pipelining), woken when the exchange ahead of them ends. */
@@ -182,6 +185,74 @@ export class Wire {
       return Effect.zipRight(this.write(bytes, ex), this.finalHead(ex, interim, wait))
     }
     return this.headWith(ex, interim, wait)
+  }
+
+  /** Whether the socket offers callback-level reads ({@link bodyWith}). */
+  get fastReads(): boolean {
+    return this.socket.readWith !== undefined
+  }
+
+  /**
+   * Reads `ex`'s body on callback-level reads, in one `Effect.async`: each Data event's bytes go
+   * to `onData`, which returns whether it wants more. Resolves with {@link STOP} when `onData`
+   * said no, or with the event that ended the loop (End, or an error-like event for the caller to
+   * report); a failed read fails as {@link fill} does. `wait` gives each read's timeout.
+   */
+  bodyWith(
+    ex: Exchange,
+    wait: () => ReadTimeout | undefined,
+    onData: (bytes: Uint8Array) => boolean
+  ): Effect.Effect<typeof STOP | Exclude<ConnectionEvent, DataEvent | { readonly _tag: "NeedData" }>, ConnectionReset | RemoteDisconnected | TimeoutError> {
+    return Effect.async((resume) => {
+      const readWith = this.socket.readWith!
+      let cancel: (() => void) | undefined
+      let inside = false
+      let early: ReadResult | null = null
+      const take = (r: ReadResult): boolean => {
+        if (r === undefined) this.conn.receiveEof()
+        else if (r instanceof Uint8Array) this.conn.receiveData(r)
+        else {
+          resume(Effect.fail(this.readFailure(r, ex)))
+          return false
+        }
+        return true
+      }
+      const onRead = (r: ReadResult): void => {
+        if (inside) {
+          early = r
+          return
+        }
+        cancel = undefined
+        if (take(r)) step()
+      }
+      const step = (): void => {
+        for (;;) {
+          const ev = this.poll(ex)
+          if (ev._tag === "Data") {
+            if (!onData(ev.bytes)) return resume(Effect.succeed(STOP))
+            continue
+          }
+          if (ev._tag !== "NeedData") return resume(Effect.succeed(ev))
+          inside = true
+          early = null
+          const c = readWith(wait(), onRead)
+          inside = false
+          if (c !== undefined) {
+            cancel = c
+            return
+          }
+          const r = early as ReadResult | null
+          early = null
+          if (r === null || !take(r)) return
+        }
+      }
+      step()
+      return Effect.sync(() => {
+        const c = cancel
+        cancel = undefined
+        c?.()
+      })
+    })
   }
 
   /** {@link finalHead} on callback-level reads: one `Effect.async` until the final head. */
