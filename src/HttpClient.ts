@@ -180,7 +180,7 @@ export class HttpClient extends Context.Tag("effect-http1/HttpClient")<HttpClien
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"])
 
 /** Whether a method is idempotent (RFC 9110 §9.2.2): safe to send again. */
-export const isIdempotent = (method: string): boolean => IDEMPOTENT.has(method.toUpperCase())
+export const isIdempotent = (method: string): boolean => IDEMPOTENT.has(method) || IDEMPOTENT.has(method.toUpperCase())
 
 /**
  * A ready retry policy for idempotent requests: up to 3 retries with exponential backoff from

@@ -181,7 +181,7 @@ export class Wire {
     wait: () => ReadTimeout | undefined
   ): Effect.Effect<HeadEvent, Http1Error> {
     const socket = this.socket
-    if (socket.readWith === undefined || socket.tryWrite === undefined || this.turnWaiters.size > 0 || !socket.tryWrite(bytes)) {
+    if (socket.readWith === undefined || socket.tryWrite === undefined || !socket.tryWrite(bytes)) {
       return Effect.zipRight(this.write(bytes, ex), this.finalHead(ex, interim, wait))
     }
     return this.headWith(ex, interim, wait)
@@ -308,7 +308,7 @@ export class Wire {
             }
             case "NotYourTurn":
               // Pipelined behind a response still being read: the Effect-level path waits its turn.
-              return resume(this.finalHead(ex, interim, wait))
+              return resume(this.finalHeadSteps(ex, interim, wait))
             case "Error":
               return resume(Effect.fail(this.parseError(ev.error, ex)))
             case "Lost":
@@ -410,6 +410,15 @@ export class Wire {
    * `wait` gives each read's timeout (it may shrink towards a deadline).
    */
   finalHead(
+    ex: Exchange,
+    interim: Array<InterimResponse> | undefined,
+    wait: () => ReadTimeout | undefined
+  ): Effect.Effect<HeadEvent, Http1Error> {
+    return this.socket.readWith !== undefined ? this.headWith(ex, interim, wait) : this.finalHeadSteps(ex, interim, wait)
+  }
+
+  /** {@link finalHead} in Effect steps (sockets without callback-level reads; a pipelined turn). */
+  private finalHeadSteps(
     ex: Exchange,
     interim: Array<InterimResponse> | undefined,
     wait: () => ReadTimeout | undefined
