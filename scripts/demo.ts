@@ -276,7 +276,7 @@ const main = Effect.gen(function* () {
     got(`20 responses in ${Date.now() - t0} ms`)
     for (const s of client.stats()) got(`pool ${s.origin}: open ${s.open}, idle ${s.idle}, pending ${s.pending}`)
     return results
-  }).pipe(Effect.provide(HttpClient.layer({ maxConnectionsPerOrigin: 4 })))
+  }).pipe(Effect.provide(HttpClient.layerWith({ maxConnectionsPerOrigin: 4 })))
   const perSocket = new Map<string, number>()
   for (const b of bodies) perSocket.set(b, (perSocket.get(b) ?? 0) + 1)
   got(`server side: ${appConnections - before} connections used for 20 requests`)

@@ -15,11 +15,11 @@
  *   const client = yield* HttpClient.HttpClient
  *   const res = yield* client.get("http://127.0.0.1:8080/items")
  *   return yield* res.json
- * }).pipe(Effect.scoped, Effect.provide(HttpClient.layer({ maxConnectionsPerOrigin: 16 })))
+ * }).pipe(Effect.scoped, Effect.provide(HttpClient.layerWithoutTransportWith({ maxConnectionsPerOrigin: 16 })))
  * ```
  * @since 0.1.0
  */
-import { Cause, Clock, Config, Context, Duration, Effect, Either, Layer, Option, Schedule, Scope, Stream } from "effect"
+import { Cause, Clock, Config, type ConfigError, Context, Duration, Effect, Either, Layer, Option, Schedule, Scope, Stream } from "effect"
 import { Headers, type HeadersInput } from "./Headers.js"
 import {
   DecodeError,
@@ -35,6 +35,7 @@ import { millisOf } from "./internal/bytes.js"
 import { withFields } from "./internal/errors.js"
 import { callerBody, callerHeaders } from "./internal/callerInput.js"
 import { deadlineTimeout, defaultBodyLimits, HttpResponseImpl, type BodyLimits, type Deadline } from "./internal/response.js"
+import { traced } from "./internal/tracing.js"
 import { openTunnel } from "./internal/tunnel.js"
 import { Wire, readTimeout } from "./internal/wire.js"
 import { OriginPool, type Lease } from "./pool/OriginPool.js"
@@ -46,7 +47,7 @@ import { layer as transportLayer, Transport } from "./Transport.js"
 import { checkTlsContext, validateTlsOptions } from "./transport/tlsOptions.js"
 import type { ReadTimeout, TlsOptions, TransportService } from "./transport/types.js"
 
-/** Options of {@link make}, {@link layer} and {@link layerWith}. All optional. */
+/** Options of {@link make}, {@link layerWith}, {@link layerWithoutTransportWith} and {@link layerConfig}. All optional. */
 export interface Options {
   /** Sockets open at once per origin. Default 16. */
   readonly maxConnectionsPerOrigin?: number | undefined
@@ -102,6 +103,14 @@ export interface Options {
    * and `proxyFromEnv` are not used. Pools are per socket path and origin.
    */
   readonly socketPath?: string | undefined
+  /**
+   * One `http.client <METHOD>` span per request, as `@effect/platform` makes them (same attribute
+   * names; see the README's Tracing section). Default true; also off under
+   * `Effect.withTracerEnabled(false)`.
+   */
+  readonly tracing?: boolean | undefined
+  /** Send `traceparent` and `b3` headers from the request's span. Default true (when tracing). */
+  readonly tracePropagation?: boolean | undefined
 }
 
 /**
@@ -122,6 +131,8 @@ export interface ClientRequest<E = never, R = never> {
   readonly followRedirects?: number | undefined
   /** Overrides the client's `timeout` for this request. */
   readonly timeout?: Duration.DurationInput | undefined
+  /** Overrides the client's `tracing` for this request (`false`: no span, no trace headers). */
+  readonly tracing?: boolean | undefined
 }
 
 /** Options of the shorthand methods (`get`, `post`, ...). */
@@ -576,7 +587,10 @@ class PooledClient implements HttpClientService {
       const where = parsed instanceof InvalidURL ? { method } : { method, host: parsed.host, port: parsed.port }
       const headers = callerHeaders(req.headers)
       if (!Array.isArray(headers)) return Effect.fail(withFields(headers, where))
-      const run = this.follow(method, url, headers, req.body, maxRedirects, 0, deadline)
+      const run = (req.tracing ?? this.config.tracing) !== false
+        ? traced(method, parsed instanceof InvalidURL ? undefined : parsed, url, headers, this.config.tracePropagation !== false, (sent) =>
+          this.follow(method, url, sent, req.body, maxRedirects, 0, deadline))
+        : this.follow(method, url, headers, req.body, maxRedirects, 0, deadline)
       if (deadline === undefined) return run
       // The total timeout also bounds connect and queueing; reads below use the same deadline.
       return Effect.timeoutFail(run, {
@@ -821,23 +835,98 @@ class PooledClient implements HttpClientService {
 }
 
 /**
- * The pooled client as a layer, with `Transport.layer` (plain and TLS) built in.
+ * Layers follow one rule in every module of this package (as in `@effect/platform-node`):
+ * - `layer` is complete and takes default options;
+ * - `layerWith(options)` is complete, with options;
+ * - `layerWithoutTransport` / `layerWithoutTransportWith(options)` need a `Transport` in context
+ *   (for a transport of your own making);
+ * - `layerConfig(config)` reads the options through Effect `Config`.
  *
- * @example
- * ```ts
- * program.pipe(Effect.provide(HttpClient.layer({ maxConnectionsPerOrigin: 16, timeout: "10 seconds" })))
- * ```
+ * "Complete" layers use the `Transport` they find in context when there is one (a test's
+ * `Transport.layerMock`), else `Transport.layer` (node:net / node:tls). So a test that provides
+ * `Transport.layerMock` can never dial the network by picking the wrong layer.
  */
-export const layer = <O extends Options = Options>(options?: O): Layer.Layer<HttpClient, TlsOptionsError<O>> =>
-  Layer.provide(layerWith(options), transportLayer)
+const withTransport = <A, E, R>(effect: Effect.Effect<A, E, R | Transport>): Effect.Effect<A, E, Exclude<R, Transport>> =>
+  Effect.flatMap(Effect.serviceOption(Transport), (found) =>
+    Option.isSome(found)
+      ? Effect.provideService(effect, Transport, found.value)
+      : Effect.provide(effect, transportLayer)) as Effect.Effect<A, E, Exclude<R, Transport>>
 
 /**
- * The pooled client as a layer over the `Transport` in context (tests hand it `Transport.layerMock`).
+ * The pooled client with `options`; the `Transport` in context if there is one (a test's
+ * `Transport.layerMock`), else `Transport.layer` (plain TCP and TLS).
  *
  * @example
  * ```ts
- * const TestClient = HttpClient.layerWith().pipe(Layer.provide(Transport.layerMock(["HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"])))
+ * program.pipe(Effect.provide(HttpClient.layerWithoutTransportWith({ maxConnectionsPerOrigin: 16, timeout: "10 seconds" })))
  * ```
+ * @since 0.1.0
  */
-export const layerWith = <O extends Options = Options>(options?: O): Layer.Layer<HttpClient, TlsOptionsError<O>, Transport> =>
-  Layer.scoped(HttpClient, make<O>(options ?? ({} as O)))
+export const layerWith = <O extends Options = Options>(options: O): Layer.Layer<HttpClient, TlsOptionsError<O>> =>
+  Layer.scoped(HttpClient, withTransport(make<O>(options)))
+
+/**
+ * The pooled client with default options; the `Transport` in context if there is one, else
+ * `Transport.layer`.
+ *
+ * @example
+ * ```ts
+ * program.pipe(Effect.provide(HttpClient.layer))
+ * // in a test: the mock answers, nothing is dialled
+ * program.pipe(Effect.provide(HttpClient.layer), Effect.provide(Transport.layerMock(["HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"])))
+ * ```
+ * @since 0.1.0
+ */
+export const layer: Layer.Layer<HttpClient> = layerWith<{}>({})
+
+/**
+ * The pooled client with `options`, over the `Transport` it requires (a transport of your own, or
+ * `Transport.layerMock` made explicit in the type).
+ *
+ * @example
+ * ```ts
+ * const TestClient = HttpClient.layerWithoutTransportWith({ pipelining: 4 }).pipe(
+ *   Layer.provide(Transport.layerMock(["HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"]))
+ * )
+ * ```
+ * @since 0.1.0
+ */
+export const layerWithoutTransportWith = <O extends Options = Options>(
+  options: O
+): Layer.Layer<HttpClient, TlsOptionsError<O>, Transport> => Layer.scoped(HttpClient, make<O>(options))
+
+/**
+ * The pooled client with default options over the `Transport` it requires.
+ *
+ * @example
+ * ```ts
+ * const TestClient = HttpClient.layerWithoutTransport.pipe(Layer.provide(Transport.layerMock([...])))
+ * ```
+ * @since 0.1.0
+ */
+export const layerWithoutTransport: Layer.Layer<HttpClient, never, Transport> = layerWithoutTransportWith<{}>({})
+
+/**
+ * The pooled client with options read through Effect `Config` (each field a `Config` or a plain
+ * value wrapped with `Config.succeed`); like {@link layerWith} otherwise.
+ *
+ * @example
+ * ```ts
+ * import { Config } from "effect"
+ *
+ * const Client = HttpClient.layerConfig({
+ *   maxConnectionsPerOrigin: Config.integer("HTTP_MAX_CONNECTIONS").pipe(Config.withDefault(16)),
+ *   timeout: Config.duration("HTTP_TIMEOUT").pipe(Config.withDefault(Duration.seconds(30))),
+ *   proxyFromEnv: Config.succeed(true)
+ * })
+ * // Layer<HttpClient, ConfigError | InvalidTlsOptions>
+ * ```
+ * @since 0.1.0
+ */
+export const layerConfig = (
+  config: Config.Config.Wrap<Options>
+): Layer.Layer<HttpClient, ConfigError.ConfigError | InvalidTlsOptions> =>
+  Layer.unwrapEffect(Effect.map(Config.unwrap(config), (options) => layerWith<Options>(options))) as Layer.Layer<
+    HttpClient,
+    ConfigError.ConfigError | InvalidTlsOptions
+  >

@@ -82,8 +82,9 @@ import * as PlatformClient from "@effect/platform/HttpClient"
 import * as ClientError from "@effect/platform/HttpClientError"
 import type * as ClientRequest from "@effect/platform/HttpClientRequest"
 import type * as ClientResponse from "@effect/platform/HttpClientResponse"
-import { Context, Effect, Either, Layer, Option, Scope, Tracer } from "effect"
-import type { Http1Error } from "./Http1Error.js"
+import { type Config, type ConfigError, Context, Effect, Either, Layer, Option, Scope, Tracer } from "effect"
+import type { Http1Error, InvalidTlsOptions } from "./Http1Error.js"
+import type { Transport } from "./Transport.js"
 import * as OurClient from "./HttpClient.js"
 import { ResponseBody } from "./platform/body.js"
 import { type BodySourceError, convertRequest, toRequestError } from "./platform/request.js"
@@ -128,7 +129,9 @@ const send = (
       method: request.method,
       url: target,
       headers,
-      body
+      body,
+      // @effect/platform's HttpClient made this request's span (and its trace headers) already.
+      tracing: false
     })
     return Effect.uninterruptibleMask((restore) =>
       Effect.flatMap(ResponseBody.open(Context.getOption(context, Scope.Scope)), (held) => {
@@ -158,7 +161,7 @@ const send = (
  *   const client = PlatformHttpClient.fromClient(ours)
  *   const res = yield* client.get("http://127.0.0.1:8080/")
  *   return yield* res.text
- * }).pipe(Effect.provide(HttpClient.layer()))
+ * }).pipe(Effect.provide(HttpClient.layer))
  * ```
  * @since 0.1.0
  */
@@ -176,7 +179,7 @@ export const fromClient = (client: OurClient.HttpClientService): PlatformClient.
  * const program = Effect.gen(function* () {
  *   const client = yield* PlatformHttpClient.make
  *   return yield* Effect.flatMap(client.get("http://127.0.0.1:8080/"), (res) => res.json)
- * }).pipe(Effect.provide(HttpClient.layer({ headersTimeout: "5 seconds" })))
+ * }).pipe(Effect.provide(HttpClient.layerWith({ headersTimeout: "5 seconds" })))
  * ```
  * @since 0.1.0
  */
@@ -195,7 +198,7 @@ export const make: Effect.Effect<PlatformClient.HttpClient, never, OurClient.Htt
  * import { HttpClient, PlatformHttpClient, Transport } from "effect-http1"
  *
  * const TestLayer = PlatformHttpClient.layerFromClient.pipe(
- *   Layer.provide(HttpClient.layerWith()),
+ *   Layer.provide(HttpClient.layerWithoutTransport),
  *   Layer.provide(Transport.layerMock(["HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"]))
  * )
  * ```
@@ -224,11 +227,12 @@ export const layerFromClient: Layer.Layer<PlatformClient.HttpClient, never, OurC
  * @since 0.1.0
  */
 export const layerWith = <O extends OurClient.Options = OurClient.Options>(
-  options?: O
-): Layer.Layer<PlatformClient.HttpClient, OurClient.TlsOptionsError<O>> => Layer.provide(layerFromClient, OurClient.layer<O>(options))
+  options: O
+): Layer.Layer<PlatformClient.HttpClient, OurClient.TlsOptionsError<O>> => Layer.provide(layerFromClient, OurClient.layerWith<O>(options))
 
 /**
- * Platform's `HttpClient.HttpClient` on our pooled client with default options; needs nothing.
+ * Platform's `HttpClient.HttpClient` on our pooled client with default options; the `Transport`
+ * in context if there is one (a test's `Transport.layerMock`), else `Transport.layer`.
  *
  * @example
  * ```ts
@@ -243,7 +247,49 @@ export const layerWith = <O extends OurClient.Options = OurClient.Options>(
  * ```
  * @since 0.1.0
  */
-export const layer: Layer.Layer<PlatformClient.HttpClient> = layerWith<{}>()
+export const layer: Layer.Layer<PlatformClient.HttpClient> = layerWith<{}>({})
+
+/**
+ * Platform's `HttpClient.HttpClient` on a pooled client of ours built with `options`, over the
+ * `Transport` it requires.
+ *
+ * @example
+ * ```ts
+ * const TestLayer = PlatformHttpClient.layerWithoutTransportWith({ followRedirects: 3 }).pipe(
+ *   Layer.provide(Transport.layerMock(["HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"]))
+ * )
+ * ```
+ * @since 0.1.0
+ */
+export const layerWithoutTransportWith = <O extends OurClient.Options = OurClient.Options>(
+  options: O
+): Layer.Layer<PlatformClient.HttpClient, OurClient.TlsOptionsError<O>, Transport> =>
+  Layer.provide(layerFromClient, OurClient.layerWithoutTransportWith<O>(options))
+
+/**
+ * Platform's `HttpClient.HttpClient` with default options over the `Transport` it requires.
+ *
+ * @example
+ * ```ts
+ * const TestLayer = PlatformHttpClient.layerWithoutTransport.pipe(Layer.provide(Transport.layerMock([...])))
+ * ```
+ * @since 0.1.0
+ */
+export const layerWithoutTransport: Layer.Layer<PlatformClient.HttpClient, never, Transport> = layerWithoutTransportWith<{}>({})
+
+/**
+ * Platform's `HttpClient.HttpClient` with our client's options read through Effect `Config`.
+ *
+ * @example
+ * ```ts
+ * const Client = PlatformHttpClient.layerConfig({ maxConnectionsPerOrigin: Config.integer("HTTP_MAX_CONNECTIONS") })
+ * ```
+ * @since 0.1.0
+ */
+export const layerConfig = (
+  config: Config.Config.Wrap<OurClient.Options>
+): Layer.Layer<PlatformClient.HttpClient, ConfigError.ConfigError | InvalidTlsOptions> =>
+  Layer.provide(layerFromClient, OurClient.layerConfig(config))
 
 /**
  * Our response behind a response of this client (status reason, HTTP version, trailers, ...), when

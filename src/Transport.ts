@@ -80,7 +80,7 @@ export const layerNet: Layer.Layer<Transport> = Layer.succeed(Transport, makeNod
  * @example
  * ```ts
  * // Only the first address of a name is tried (no IPv6 / IPv4 racing).
- * const Client = HttpClient.layerWith().pipe(Layer.provide(Transport.layerNetWith({ autoSelectFamily: false })))
+ * const Client = HttpClient.layerWithoutTransport.pipe(Layer.provide(Transport.layerNetWith({ autoSelectFamily: false })))
  * ```
  * @since 0.1.0
  */

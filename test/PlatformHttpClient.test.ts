@@ -123,7 +123,7 @@ afterAll(async () => {
 
 /** Both services: platform's client on our pooled client, and ours for `stats()`. */
 const bothLayer = (options?: OurClient.Options) =>
-  PlatformHttpClient.layerFromClient.pipe(Layer.provideMerge(OurClient.layer(options)))
+  PlatformHttpClient.layerFromClient.pipe(Layer.provideMerge(OurClient.layerWith(options ?? {})))
 
 const openConnections = Effect.map(OurClient.HttpClient, (c) => c.stats().reduce((n, s) => n + s.open, 0))
 const idleConnections = Effect.map(OurClient.HttpClient, (c) => c.stats().reduce((n, s) => n + s.idle, 0))
@@ -574,7 +574,7 @@ describe("PlatformHttpClient over Transport.layerMock", () => {
     }).pipe(
       Effect.provide(
         PlatformHttpClient.layerFromClient.pipe(
-          Layer.provide(OurClient.layerWith()),
+          Layer.provide(OurClient.layerWithoutTransport),
           Layer.provideMerge(
             Transport.layerMock(
               [

@@ -20,12 +20,12 @@ const documented: Record<keyof typeof Package, ReadonlyArray<string>> = {
     "TooManyHeaders", "TooManyRedirects", "TunnelError", "UnknownProtocol", "UnknownTransferEncoding",
     "isHttp1Error", "isImproperConnectionState", "isProtocolError", "isRetryable", "isTransportError", "tags"
   ],
-  HttpClient: ["HttpClient", "bypassesProxy", "isIdempotent", "layer", "layerWith", "make", "retryPolicy"],
+  HttpClient: ["HttpClient", "bypassesProxy", "isIdempotent", "layer", "layerConfig", "layerWith", "layerWithoutTransport", "layerWithoutTransportWith", "make", "retryPolicy"],
   HttpConnection: ["make"],
   HttpResponse: [],
   HttpsConnection: ["make"],
   ParserEvents: ["defaultLimits"],
-  PlatformHttpClient: ["fromClient", "layer", "layerFromClient", "layerWith", "make", "toClientResponse"],
+  PlatformHttpClient: ["fromClient", "layer", "layerConfig", "layerFromClient", "layerWith", "layerWithoutTransport", "layerWithoutTransportWith", "make", "toClientResponse"],
   RequestEncoder: [
     "LAST_CHUNK", "RequestHead", "bodyKindOf", "bytesBody", "declaredFraming", "encodeChunk", "hostHeader", "lastChunk",
     "noBody", "prepareRequest", "putRequest", "streamBody", "validateHeader", "validateHeaderName", "validateHeaderValue",

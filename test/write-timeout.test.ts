@@ -51,7 +51,7 @@ describe("write timeouts", () => {
       const { port } = yield* deafServer
       const e = yield* Effect.flip(
         Effect.scoped(Effect.flatMap(HttpClient.HttpClient, (c) => c.post(`http://127.0.0.1:${port}/`, { body }))).pipe(
-          Effect.provide(HttpClient.layer({ bodyTimeout: "300 millis" }))
+          Effect.provide(HttpClient.layerWith({ bodyTimeout: "300 millis" }))
         )
       )
       expect(e).toMatchObject({ _tag: "TimeoutError", phase: "write" })

@@ -96,7 +96,7 @@ const loadPlatformLayer = async (n: number): Promise<Layer.Layer<PlatformClient.
   }
   const layer = ns.layer
   // `layer` may be a Layer or a function of pool options; give it our client and Transport too.
-  const base = Layer.merge(HttpClient.layer({ maxConnectionsPerOrigin: n }), Transport.layer)
+  const base = Layer.merge(HttpClient.layerWith({ maxConnectionsPerOrigin: n }), Transport.layer)
   if (typeof layer === "function") {
     const made = (layer as (o: unknown) => unknown)({ maxConnectionsPerOrigin: n })
     return Layer.provide(made as Layer.Layer<PlatformClient.HttpClient, never, never>, base)

@@ -86,7 +86,7 @@ const trickledHead = async (): Promise<Outcome> => {
     const exit = await Effect.gen(function* () {
       const client = yield* HttpClient.HttpClient
       return yield* Effect.scoped(Effect.flatMap(client.get(`${server.url}/`), (res) => res.text))
-    }).pipe(Effect.provide(HttpClient.layer({ headersTimeout: "1 second", timeout: "10 seconds" })), Effect.exit, Effect.runPromise)
+    }).pipe(Effect.provide(HttpClient.layerWith({ headersTimeout: "1 second", timeout: "10 seconds" })), Effect.exit, Effect.runPromise)
     const ms = Date.now() - started
     const timedOut = Exit.isFailure(exit) && JSON.stringify(exit.cause).includes('"phase":"headers"')
     return {
@@ -121,7 +121,7 @@ const lateBytes = async (sameWrite: boolean): Promise<Outcome> => {
       const get = (path: string) =>
         Effect.scoped(Effect.flatMap(client.get(`${server.url}${path}`), (res) => Effect.map(res.text, (t) => `${path} → ${res.status} ${t === "" ? "(empty)" : t}`)))
       return yield* Effect.all([get("/first"), get("/second"), get("/third")], { concurrency: "unbounded" })
-    }).pipe(Effect.provide(HttpClient.layer({ maxConnectionsPerOrigin: 1, timeout: "3 seconds" })), Effect.runPromise)
+    }).pipe(Effect.provide(HttpClient.layerWith({ maxConnectionsPerOrigin: 1, timeout: "3 seconds" })), Effect.runPromise)
     const want = ["/first → 204 (empty)", "/second → 200 /second", "/third → 200 /third"]
     return {
       reproduces: bodies.join() !== want.join(),
@@ -150,7 +150,7 @@ const pipelinedInterrupt = async (): Promise<Outcome> => {
       // /a is waiting for its response; /b and /c are pipelined behind it on the same socket.
       yield* Fiber.interrupt(b)
       return [yield* Fiber.join(a), yield* Fiber.join(c)]
-    }).pipe(Effect.provide(HttpClient.layer({ maxConnectionsPerOrigin: 1, pipelining: 4, timeout: "3 seconds" })), Effect.runPromise)
+    }).pipe(Effect.provide(HttpClient.layerWith({ maxConnectionsPerOrigin: 1, pipelining: 4, timeout: "3 seconds" })), Effect.runPromise)
     const shown = results.map((r) => (r._tag === "Right" ? r.right : `${r.left._tag}${"beforeResponse" in r.left ? `(beforeResponse ${String(r.left.beforeResponse)})` : ""}`))
     return {
       reproduces: results.some((r) => r._tag === "Left"),
@@ -209,7 +209,7 @@ const staleRetryLoop = async (): Promise<Outcome> => {
       const traffic = Effect.forEach(Array.from({ length: 200 }), () => get("/ok"), { discard: true })
       const [reset] = yield* Effect.all([get("/reset"), traffic, traffic], { concurrency: "unbounded" })
       return reset
-    }).pipe(Effect.provide(HttpClient.layer({ maxConnectionsPerOrigin: 2 })), Effect.runPromise)
+    }).pipe(Effect.provide(HttpClient.layerWith({ maxConnectionsPerOrigin: 2 })), Effect.runPromise)
     return {
       reproduces: resets > 2,
       expected: "GET /reset (the server resets every one of them before the head) sent at most twice: once, and once more on a fresh socket; then ConnectionReset",
@@ -230,7 +230,7 @@ const resetCauseLost = async (): Promise<Outcome> => {
     const exit = await Effect.gen(function* () {
       const client = yield* HttpClient.HttpClient
       return yield* Effect.scoped(Effect.flatMap(client.get(`${server.url}/`), (res) => res.text))
-    }).pipe(Effect.provide(HttpClient.layer()), Effect.flip, Effect.runPromise)
+    }).pipe(Effect.provide(HttpClient.layer), Effect.flip, Effect.runPromise)
     const cause = (exit as { cause?: unknown }).cause
     return {
       reproduces: cause === undefined || exit.message.endsWith("undefined") || exit.message.includes(": undefined"),

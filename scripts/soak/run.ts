@@ -5,10 +5,10 @@
  * counts the sockets still open on the server side, and returns the counts.
  *
  * Clients:
- * - `pool`: `HttpClient.layer({ pipelining: 1, maxConnectionsPerOrigin: 8, ... })`;
- * - `pipelined`: `HttpClient.layer({ pipelining: 4, maxConnectionsPerOrigin: 4, ... })` (16
+ * - `pool`: `HttpClient.layerWith({ pipelining: 1, maxConnectionsPerOrigin: 8, ... })`;
+ * - `pipelined`: `HttpClient.layerWith({ pipelining: 4, maxConnectionsPerOrigin: 4, ... })` (16
  *   callers on 4 sockets: requests are pipelined);
- * - `platform`: `PlatformHttpClient.layerFromClient` on `HttpClient.layer({ maxConnectionsPerOrigin: 8, ... })`
+ * - `platform`: `PlatformHttpClient.layerFromClient` on `HttpClient.layerWith({ maxConnectionsPerOrigin: 8, ... })`
  *   (what `PlatformHttpClient.layerWith` builds; our client kept in context for its `stats()`),
  *   requests through `@effect/platform`'s `HttpClient.execute`, without a scope around them
  *   (bodies are read, streamed or dropped as users do).
@@ -350,13 +350,13 @@ const clientOptions = (kind: ClientKind, t: { headersTimeoutMs: number; bodyTime
 const build = (kind: ClientKind, options: HttpClient.Options, scope: Scope.Scope): Effect.Effect<Built> =>
   kind === "platform"
     ? Effect.map(
-        Layer.buildWithScope(Layer.provideMerge(PlatformHttpClient.layerFromClient, HttpClient.layer(options)), scope),
+        Layer.buildWithScope(Layer.provideMerge(PlatformHttpClient.layerFromClient, HttpClient.layerWith(options)), scope),
         (ctx) => {
           const ours = Context.get(ctx, HttpClient.HttpClient)
           return { exchange: platformExchange(Context.get(ctx, PlatformClient.HttpClient)), stats: () => ours.stats() }
         }
       )
-    : Effect.map(Layer.buildWithScope(HttpClient.layer(options), scope), (ctx) => {
+    : Effect.map(Layer.buildWithScope(HttpClient.layerWith(options), scope), (ctx) => {
         const ours = Context.get(ctx, HttpClient.HttpClient)
         return { exchange: oursExchange(ours), stats: () => ours.stats() }
       })

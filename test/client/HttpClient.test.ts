@@ -8,10 +8,10 @@ import * as certs from "../fixtures/certs.js"
 import { cannedServer, type CannedFunction, connectProxy, eventually, ok, startServer } from "../helpers/servers.js"
 
 const run = <A, E>(effect: Effect.Effect<A, E, HttpClient.HttpClient | Scope.Scope>, options?: HttpClient.Options) =>
-  Effect.runPromise(Effect.scoped(effect).pipe(Effect.provide(HttpClient.layer(options)))) as Promise<A>
+  Effect.runPromise(Effect.scoped(effect).pipe(Effect.provide(HttpClient.layerWith(options ?? {})))) as Promise<A>
 
 const runExit = <A, E>(effect: Effect.Effect<A, E, HttpClient.HttpClient | Scope.Scope>, options?: HttpClient.Options) =>
-  Effect.runPromiseExit(Effect.scoped(effect).pipe(Effect.provide(HttpClient.layer(options))))
+  Effect.runPromiseExit(Effect.scoped(effect).pipe(Effect.provide(HttpClient.layerWith(options ?? {}))))
 
 const failureOf = <A, E>(exit: Exit.Exit<A, E>): any => {
   if (Exit.isSuccess(exit)) throw new Error("expected a failure")
@@ -109,7 +109,9 @@ describe("HttpClient: basic exchanges", () => {
           yield* r.drain
           const r2 = yield* c.request({ method: "PUT", url: `${server.url}/s`, body: Stream.make("ab", new Uint8Array([99])) })
           yield* r2.drain
-        })
+        }),
+        // the exact head: no traceparent / b3 (test/tracing.test.ts checks those)
+        { tracing: false }
       )
       const [post, put] = server.heads().slice(before)
       expect(post).toBe(
@@ -585,7 +587,7 @@ describe("HttpClient: proxies", () => {
         const get = (noProxy: string) =>
           Effect.runPromise(
             Effect.scoped(Effect.flatMap(Effect.flatMap(client, (c) => c.get(`${origin.url}/p`)), (r) => r.text)).pipe(
-              Effect.provide(HttpClient.layer({ proxyFromEnv: true })),
+              Effect.provide(HttpClient.layerWith({ proxyFromEnv: true })),
               Effect.withConfigProvider(provider(noProxy))
             )
           )
@@ -613,7 +615,8 @@ describe("HttpClient: proxies", () => {
 describe("HttpClient: with the mock transport", () => {
   const TestLayer = (replies: Parameters<typeof Transport.layerMock>[0]) => {
     const mock = Transport.layerMock(replies, { keepOpen: true })
-    return Layer.merge(HttpClient.layerWith().pipe(Layer.provide(mock)), mock)
+    // exact heads below: no traceparent / b3 (test/tracing.test.ts checks those)
+    return Layer.merge(HttpClient.layerWithoutTransportWith({ tracing: false }).pipe(Layer.provide(mock)), mock)
   }
 
   it.live("a user's test: canned answers, recorded requests, no leaked connections", () =>
@@ -662,7 +665,7 @@ describe("HttpClient: with the mock transport", () => {
     }).pipe(
       Effect.provide(
         Layer.merge(
-          HttpClient.layerWith({ headersTimeout: Duration.millis(50) }).pipe(Layer.provide(Transport.layerMock([Transport.mock.stall]))),
+          HttpClient.layerWithoutTransportWith({ headersTimeout: Duration.millis(50) }).pipe(Layer.provide(Transport.layerMock([Transport.mock.stall]))),
           Layer.empty
         )
       )
@@ -755,7 +758,7 @@ describe("HttpClient: pipelining", () => {
 describe("HttpClient: request body sources", () => {
   const layerFor = (replies: Parameters<typeof Transport.layerMock>[0]) => {
     const mock = Transport.layerMock(replies, { keepOpen: true })
-    return Layer.merge(HttpClient.layerWith().pipe(Layer.provide(mock)), mock)
+    return Layer.merge(HttpClient.layerWithoutTransportWith({ tracing: false }).pipe(Layer.provide(mock)), mock)
   }
 
   it.live("an iterator that throws fails with RequestBodyError, not a defect", () =>

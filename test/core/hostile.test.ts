@@ -18,7 +18,7 @@ const withClient = <A, E>(
   options: HttpClient.Options = {}
 ): Effect.Effect<A, E | Error> =>
   effect.pipe(
-    Effect.provide(HttpClient.layer({ maxConnectionsPerOrigin: 1, headersTimeout: "3 seconds", ...options }) as Layer.Layer<HttpClient.HttpClient>),
+    Effect.provide(HttpClient.layerWith({ maxConnectionsPerOrigin: 1, headersTimeout: "3 seconds", ...options }) as Layer.Layer<HttpClient.HttpClient>),
     Effect.timeoutFail({ duration: WATCHDOG, onTimeout: () => new Error("watchdog: the test hung") })
   )
 

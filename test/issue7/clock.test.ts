@@ -12,7 +12,7 @@ import { ok } from "../helpers/servers.js"
 /** The pooled client over the mock transport (kept open after the last reply), with the recorder. */
 const clientOverMock = (replies: ReadonlyArray<Transport.MockReplyInput>, options: HttpClient.Options = {}) => {
   const mock = Transport.layerMock(replies, { keepOpen: true })
-  return Layer.merge(HttpClient.layerWith(options).pipe(Layer.provide(mock)), mock) as Layer.Layer<HttpClient.HttpClient | Transport.MockPeer>
+  return Layer.merge(HttpClient.layerWithoutTransportWith(options).pipe(Layer.provide(mock)), mock) as Layer.Layer<HttpClient.HttpClient | Transport.MockPeer>
 }
 
 /** Lets forked fibers (the sweeper, finalizers) run. */

@@ -25,7 +25,8 @@ const fieldValues = (request: string, name: string): Array<string> => {
 /** The pooled client over the mock transport, with the mock's recorder. */
 const clientOverMock = (replies: ReadonlyArray<Transport.MockReplyInput>, options: HttpClient.Options = {}) => {
   const mock = Transport.layerMock(replies, { keepOpen: true })
-  return Layer.merge(HttpClient.layerWith(options).pipe(Layer.provide(mock)), mock) as Layer.Layer<HttpClient.HttpClient | Transport.MockPeer>
+  // Heads are compared byte for byte with HttpConnection's: no traceparent / b3 (see test/tracing.test.ts).
+  return Layer.merge(HttpClient.layerWithoutTransportWith({ tracing: false, ...options }).pipe(Layer.provide(mock)), mock) as Layer.Layer<HttpClient.HttpClient | Transport.MockPeer>
 }
 
 const ESTABLISHED = "HTTP/1.1 200 Connection established\r\n\r\n"
@@ -335,7 +336,7 @@ describe("A5 a TCP reset before any status byte is RemoteDisconnected (Python: C
           expect(e.cause).toBeInstanceOf(Error)
           expect(e.message).toContain(`127.0.0.1:${server.port}`)
         }
-      }).pipe(Effect.provide(HttpClient.layer() as Layer.Layer<HttpClient.HttpClient>))
+      }).pipe(Effect.provide(HttpClient.layer as Layer.Layer<HttpClient.HttpClient>))
     ))
 
   it.effect("mock reset step on a fresh connection: RemoteDisconnected keeps the cause's code", () =>

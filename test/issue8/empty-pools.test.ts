@@ -21,7 +21,7 @@ const echoHost = (extra: string) => (req: Uint8Array): string => {
 /** A mock answering `n` requests (any connection) with `reply`, and a client over it. */
 const mockClient = (n: number, reply: (req: Uint8Array) => string, options: HttpClient.Options) => {
   const mock = Transport.layerMock(Array.from({ length: n }, () => reply), { keepOpen: true })
-  return Layer.merge(HttpClient.layerWith(options).pipe(Layer.provide(mock)), mock)
+  return Layer.merge(HttpClient.layerWithoutTransportWith(options).pipe(Layer.provide(mock)), mock)
 }
 
 /** GET http://h{i}.test/ for every i, 16 at a time; every answer is checked against its origin. */
@@ -154,7 +154,7 @@ describe("pools emptied by failures are forgotten too", () => {
       Effect.provide(
         (() => {
           const mock = Transport.layerMock([], { connectError: true })
-          return Layer.merge(HttpClient.layerWith({}).pipe(Layer.provide(mock)), mock)
+          return Layer.merge(HttpClient.layerWithoutTransportWith({}).pipe(Layer.provide(mock)), mock)
         })()
       ),
       (effect) => watchdog(effect)
@@ -179,7 +179,7 @@ describe("pools emptied by failures are forgotten too", () => {
       Effect.provide(
         (() => {
           const mock = Transport.layerMock(Array.from({ length: 100 }, () => Transport.mock.stall), { keepOpen: true })
-          return Layer.merge(HttpClient.layerWith({ headersTimeout: "1 second" }).pipe(Layer.provide(mock)), mock)
+          return Layer.merge(HttpClient.layerWithoutTransportWith({ headersTimeout: "1 second" }).pipe(Layer.provide(mock)), mock)
         })()
       ),
       (effect) => liveWatchdog(effect)
@@ -205,7 +205,7 @@ describe("pools emptied by failures are forgotten too", () => {
         (() => {
           const big = "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + "a".repeat(100_000)
           const mock = Transport.layerMock(Array.from({ length: 100 }, () => big), { keepOpen: true })
-          return Layer.merge(HttpClient.layerWith({ maxBodySize: 1000 }).pipe(Layer.provide(mock)), mock)
+          return Layer.merge(HttpClient.layerWithoutTransportWith({ maxBodySize: 1000 }).pipe(Layer.provide(mock)), mock)
         })()
       ),
       (effect) => watchdog(effect)

@@ -102,7 +102,7 @@ describe("queueTimeout bounds the wait for a pooled connection", () => {
       Effect.provide(
         (() => {
           const mock = Transport.layerMock([Transport.mock.stall])
-          const client = HttpClient.layerWith({
+          const client = HttpClient.layerWithoutTransportWith({
             maxConnectionsPerOrigin: 1,
             queueTimeout: "200 millis",
             headersTimeout: "1 hour"
@@ -118,7 +118,7 @@ describe("queueTimeout bounds the wait for a pooled connection", () => {
 describe("queued requests leave the queue cleanly", () => {
   const stalledClient = (options: HttpClient.Options) => {
     const mock = Transport.layerMock([Transport.mock.stall, Transport.mock.stall], { keepOpen: true })
-    return Layer.merge(HttpClient.layerWith({ maxConnectionsPerOrigin: 1, headersTimeout: "1 hour", ...options }).pipe(Layer.provide(mock)), mock)
+    return Layer.merge(HttpClient.layerWithoutTransportWith({ maxConnectionsPerOrigin: 1, headersTimeout: "1 hour", ...options }).pipe(Layer.provide(mock)), mock)
   }
 
   it.effect("TestClock: an interrupted queued request leaves the queue (pending back to 0)", () =>
@@ -172,7 +172,7 @@ describe("queued requests leave the queue cleanly", () => {
         (() => {
           const mock = Transport.layerMock([Transport.mock.stall, ok("fine")], { keepOpen: true })
           return Layer.merge(
-            HttpClient.layerWith({ maxConnectionsPerOrigin: 1, headersTimeout: "300 millis", queueTimeout: "1 second" }).pipe(Layer.provide(mock)),
+            HttpClient.layerWithoutTransportWith({ maxConnectionsPerOrigin: 1, headersTimeout: "300 millis", queueTimeout: "1 second" }).pipe(Layer.provide(mock)),
             mock
           )
         })()

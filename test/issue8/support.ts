@@ -21,7 +21,7 @@ export const liveWatchdog = <A, E, R>(effect: Effect.Effect<A, E, R>, limit: Dur
 
 /** A pooled client on the real transport (plain and TLS). */
 export const clientLayer = (options: HttpClient.Options = {}): Layer.Layer<HttpClient.HttpClient> =>
-  HttpClient.layer(options) as Layer.Layer<HttpClient.HttpClient>
+  HttpClient.layerWith(options) as Layer.Layer<HttpClient.HttpClient>
 
 /** Runs `effect` with a pooled client built from `options` and a watchdog. */
 export const withClient = <A, E>(

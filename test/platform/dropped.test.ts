@@ -88,7 +88,7 @@ const handler = (stalled: Array<http.ServerResponse>): http.RequestListener => (
 
 /** Platform's client and ours (for `stats()`) on one pool of `POOL` connections per origin. */
 const clientLayer = PlatformHttpClient.layerFromClient.pipe(
-  Layer.provideMerge(OurClient.layer({ maxConnectionsPerOrigin: POOL }))
+  Layer.provideMerge(OurClient.layerWith({ maxConnectionsPerOrigin: POOL }))
 )
 
 const poolStats = Effect.map(OurClient.HttpClient, (c) => ({

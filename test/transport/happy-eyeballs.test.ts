@@ -86,7 +86,7 @@ describe("Happy Eyeballs: localhost", () => {
       const client = yield* HttpClient.HttpClient
       const res = yield* client.get(`http://localhost:${server.port}/`)
       expect(yield* res.text).toBe("hi")
-    }).pipe(Effect.scoped, Effect.provide(HttpClient.layer({ connectTimeout: "3 seconds" }))))
+    }).pipe(Effect.scoped, Effect.provide(HttpClient.layerWith({ connectTimeout: "3 seconds" }))))
 
   it.live.skipIf(!ipv6 || !localhostAddresses.includes("::1"))("HttpClient: http://localhost against a server bound only to ::1", () =>
     Effect.gen(function* () {
@@ -94,7 +94,7 @@ describe("Happy Eyeballs: localhost", () => {
       const client = yield* HttpClient.HttpClient
       const res = yield* client.get(`http://localhost:${server.port}/`)
       expect(yield* res.text).toBe("hi")
-    }).pipe(Effect.scoped, Effect.provide(HttpClient.layer({ connectTimeout: "3 seconds" }))))
+    }).pipe(Effect.scoped, Effect.provide(HttpClient.layerWith({ connectTimeout: "3 seconds" }))))
 })
 
 describe("Happy Eyeballs: a name with both families", () => {
@@ -171,7 +171,7 @@ describe("Happy Eyeballs: a name with both families", () => {
         Effect.gen(function* () {
           const client = yield* HttpClient.HttpClient
           return yield* Effect.flatMap(client.get(url), (r) => r.text)
-        }).pipe(Effect.scoped, Effect.provide(HttpClient.layerWith({ connectTimeout: "3 seconds" }).pipe(Layer.provide(transport))))
+        }).pipe(Effect.scoped, Effect.provide(HttpClient.layerWithoutTransportWith({ connectTimeout: "3 seconds" }).pipe(Layer.provide(transport))))
       expect(yield* get(Transport.layerNetWith({}))).toBe("hi")
       const error = yield* fails(get(Transport.layerNetWith({ autoSelectFamily: false })))
       expect(error._tag).toBe("ConnectError")

@@ -445,7 +445,7 @@ describe("TLS options: refused with InvalidTlsOptions, no connection made", () =
         const viaClient = yield* failure(
           Effect.scoped(
             Effect.flatMap(HttpClient.HttpClient, (c) => c.get(`https://localhost:${server.port}/`)).pipe(
-              Effect.provide(HttpClient.layer({ tls: bad, timeout: "5 seconds" }))
+              Effect.provide(HttpClient.layerWith({ tls: bad, timeout: "5 seconds" }))
             )
           )
         )

@@ -271,14 +271,14 @@ describe("HttpClient: socketPath", () => {
       expect(client.stats()).toEqual([{ origin: `http://localhost via unix:${server.path}`, open: 1, idle: 1, pending: 0 }])
     }).pipe(Effect.scoped, Effect.provide(Transport.layer)))
 
-  it.live("HttpClient.layer({ socketPath }): the Docker-style example", () =>
+  it.live("HttpClient.layerWith({ socketPath }): the Docker-style example", () =>
     Effect.gen(function* () {
       const server = yield* unixServer(docker)
       const list = Effect.gen(function* () {
         const client = yield* HttpClient.HttpClient
         const res = yield* client.get("http://localhost/containers/json")
         return yield* res.json
-      }).pipe(Effect.scoped, Effect.provide(HttpClient.layer({ socketPath: server.path, connectTimeout: "2 seconds" })))
+      }).pipe(Effect.scoped, Effect.provide(HttpClient.layerWith({ socketPath: server.path, connectTimeout: "2 seconds" })))
       expect(yield* list).toEqual(containers)
     }).pipe(Effect.scoped))
 
@@ -309,7 +309,7 @@ describe("HttpClient: socketPath", () => {
   it.live("mock: socketPath is passed to every connect, the pool key carries it, and proxies are not used", () => {
     const mock = Transport.layerMock(["HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n[]"], { keepOpen: true })
     const layer = Layer.merge(
-      HttpClient.layerWith({ socketPath: "/var/run/docker.sock", proxy: "http://proxy.test:3128" }).pipe(Layer.provide(mock)),
+      HttpClient.layerWithoutTransportWith({ socketPath: "/var/run/docker.sock", proxy: "http://proxy.test:3128" }).pipe(Layer.provide(mock)),
       mock
     )
     return Effect.gen(function* () {
