@@ -34,7 +34,7 @@ const measure = async (run: (n: number) => Promise<void>, n: number): Promise<[n
 const oursClient = (c: number) => {
   const { HttpClient, Transport } = lib
   return Effect.gen(function* () {
-    const client = yield* HttpClient.make({ maxConnectionsPerOrigin: c })
+    const client = yield* HttpClient.make({ maxConnectionsPerOrigin: c, ...(process.env.NO_TRACING === "1" ? { tracing: false } : {}) })
     const one = Effect.scoped(Effect.flatMap(client.get(url), (res) => res.bytes))
     const run = (n: number) =>
       Effect.runPromise(

@@ -112,9 +112,9 @@ const platformNode: Run = (c, p, t) =>
 
 const tlsOptions = (c: Case) => (c.secure ? { tls: { ca: TLS_CA } } : {})
 
-const oursClient: Run = (c, p, t) =>
+const oursClient = (tracing: boolean): Run => (c, p, t) =>
   Effect.gen(function* () {
-    const client = yield* HttpClient.make({ maxConnectionsPerOrigin: c.n, ...tlsOptions(c) })
+    const client = yield* HttpClient.make({ maxConnectionsPerOrigin: c.n, ...tlsOptions(c), ...(tracing ? {} : { tracing: false }) })
     const url = `${originOf(c, p)}${c.path}`
     const one = Effect.scoped(Effect.flatMap(client.get(url), (res) => res.bytes))
     return yield* fibersRate(c.n, one, t)
@@ -158,7 +158,8 @@ const CONTENDERS: ReadonlyArray<readonly [string, Run]> = [
   ["@effect/platform-node `layerUndici`", platformUndici],
   ["@effect/platform-node `layer` (node:http)", platformNode],
   ["ours `HttpConnection` (N connections)", oursConnection],
-  ["ours `HttpClient`", oursClient],
+  ["ours `HttpClient` (spans on, the default)", oursClient(true)],
+  ["ours `HttpClient`, `tracing: false`", oursClient(false)],
   ["ours `PlatformHttpClient`", oursPlatform]
 ]
 
@@ -202,7 +203,7 @@ export const runPeersBench = async (ports: Ports, t: BenchTiming, log: (s: strin
         table: markdownTable(["case", ...CONTENDERS.map(([name]) => name)], rows),
         notes: [
           `each cell: N callers each looping request → whole body, pool size N, for ${window}; contenders take turns within a case`,
-          "the `@effect/platform` rows (theirs and ours) loop `HttpClient.get(url)` + `res.arrayBuffer` in N fibers; ours `HttpClient`: `Effect.scoped(client.get(url) → res.bytes)`; `HttpConnection`: N connections, one fiber each, `request` → `getResponse` → `read()`",
+          "the `@effect/platform` rows (theirs and ours) loop `HttpClient.get(url)` + `res.arrayBuffer` in N fibers; ours `HttpClient`: `Effect.scoped(client.get(url) → res.bytes)` (by default with an `http.client GET` span and `traceparent` / `b3` headers per request, as `@effect/platform`'s clients; undici and node:http make no spans); `HttpConnection`: N connections, one fiber each, `request` → `getResponse` → `read()`",
           "TLS: the test CA (test/fixtures/certs) trusted by every client; the server is the same raw node:net server behind node:tls"
         ]
       }
