@@ -10,7 +10,7 @@
  * `Effect.timeout` on the hot path.
  * @since 0.1.0
  */
-import { Duration, Effect, Either, type Scope } from "effect"
+import { Duration, Effect, Either, Scope } from "effect"
 import * as net from "node:net"
 import * as tls from "node:tls"
 import { ConnectError, ConnectionReset, type InvalidTlsOptions, TimeoutError, TlsError } from "../Http1Error.js"
@@ -488,10 +488,7 @@ class NodeSocket implements Socket {
   }): Effect.Effect<Socket, TlsError | TimeoutError | InvalidTlsOptions, Scope.Scope> => {
     const checked = effectiveTls(this.baseTls, options.tls)
     if (Either.isLeft(checked)) return Effect.fail(checked.left)
-    return Effect.acquireRelease(
-      Effect.interruptible(upgrade(this, options.host, options.port, checked.right, millisOf(options.timeout), this.baseTls)),
-      (s) => s.close
-    )
+    return scopedSocket(upgrade(this, options.host, options.port, checked.right, millisOf(options.timeout), this.baseTls))
   }
 }
 
@@ -622,6 +619,18 @@ const open = (
     })
   })
 
+/**
+ * Opens a socket (interruptibly) and closes it with the scope. Unlike `Effect.acquireRelease`,
+ * the finalizer does not capture the opening fiber's context (its FiberRefs, spans, services):
+ * a pooled socket outlives the request that opened it.
+ */
+const scopedSocket = <E>(acquire: Effect.Effect<NodeSocket, E>): Effect.Effect<NodeSocket, E, Scope.Scope> =>
+  Effect.uninterruptible(
+    Effect.flatMap(Effect.interruptible(acquire), (s) =>
+      Effect.flatMap(Effect.scope, (scope) => Effect.as(Scope.addFinalizer(scope, s.close), s))
+    )
+  )
+
 /** TLS over an open plain socket (CONNECT tunnels). */
 const upgrade = (
   plain: NodeSocket,
@@ -715,10 +724,10 @@ export const makeNodeTransport = (config: NodeTransportConfig): TransportService
   return {
     connect: (options) => {
       const secure = options.secure ?? config.secureByDefault
-      if (!secure) return Effect.acquireRelease(Effect.interruptible(open(options, false, {}, base, config)), (s) => s.close)
+      if (!secure) return scopedSocket(open(options, false, {}, base, config))
       const checked = effectiveTls(base, options.tls)
       if (Either.isLeft(checked)) return Effect.fail(checked.left)
-      return Effect.acquireRelease(Effect.interruptible(open(options, true, checked.right, base, config)), (s) => s.close)
+      return scopedSocket(open(options, true, checked.right, base, config))
     }
   }
 }
