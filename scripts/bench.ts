@@ -1,5 +1,5 @@
 /**
- * `npm run bench [parser|connection|pool ...]`: runs the benchmark sections (all by default)
+ * `npm run bench [parser|connection|pool|peers|platform ...]`: runs the benchmark sections (all by default)
  * against a loopback server in a child process, prints markdown tables and writes them to
  * `bench-results.md` at the repository root (not committed).
  *
@@ -10,12 +10,13 @@ import { writeFileSync } from "node:fs"
 import * as os from "node:os"
 import { fileURLToPath } from "node:url"
 import { runConnectionBench, type BenchTiming } from "./bench/connection.js"
+import { runPeersBench } from "./bench/peers.js"
 import { runPoolBench } from "./bench/pool.js"
 import { forkServer, type RunningServer } from "./bench/servers.js"
 import { fmtNum, markdownTable, renderSection, type Section } from "./bench/table.js"
 import { libSource } from "./bench/lib.js"
 
-const ALL = ["parser", "connection", "pool"] as const
+const ALL = ["parser", "connection", "pool", "peers", "platform"] as const
 type SectionName = (typeof ALL)[number]
 
 const args = process.argv.slice(2).filter((a) => a !== "--")
@@ -29,7 +30,7 @@ const quick = process.env.BENCH_QUICK === "1"
 const timing: BenchTiming = quick ? { warmupMs: 500, durationMs: 1000, quick } : { warmupMs: 1000, durationMs: 3000, quick }
 
 /** The whole run may not take longer than this; then it reports and exits with code 1. */
-const HARD_LIMIT_MS = quick ? 3 * 60_000 : 8 * 60_000
+const HARD_LIMIT_MS = quick ? 4 * 60_000 : 12 * 60_000
 
 const log = (s: string) => console.error(`[bench ${((performance.now() - t0) / 1000).toFixed(1)}s] ${s}`)
 const t0 = performance.now()
@@ -71,6 +72,31 @@ const runParser = async (): Promise<Array<Section>> => {
   ]
 }
 
+/**
+ * The platform adapter's own section, when scripts/bench/platform.ts exists and exports
+ * `runPlatformBench(ports, timing, log)` returning sections (another helper writes it).
+ */
+const runPlatform = async (ports: { port: number; tlsPort: number }): Promise<Array<Section>> => {
+  let mod: {
+    runPlatformBench?:
+      | ((ports: { port: number; tlsPort: number }, timing: BenchTiming, log: (s: string) => void) => Promise<ReadonlyArray<Section> | { sections: ReadonlyArray<Section> }>)
+      | undefined
+  }
+  try {
+    // A computed specifier: the module may not exist, and the typecheck must not need it.
+    mod = (await import(new URL("./bench/platform.js", import.meta.url).href)) as typeof mod
+  } catch (e) {
+    const code = (e as { code?: string }).code
+    const reason = code === "ERR_MODULE_NOT_FOUND" ? "scripts/bench/platform.ts does not exist" : `failed to load: ${String(e).slice(0, 120)}`
+    log(`platform: skipped (${reason})`)
+    return []
+  }
+  if (typeof mod.runPlatformBench !== "function") return [{ title: "Platform", table: "_skipped: scripts/bench/platform.ts has no runPlatformBench()_" }]
+  log("platform: runPlatformBench()")
+  const out = await mod.runPlatformBench(ports, timing, log)
+  return Array.isArray(out) ? [...(out as ReadonlyArray<Section>)] : [...(out as { sections: ReadonlyArray<Section> }).sections]
+}
+
 const main = async (): Promise<number> => {
   const cpus = os.cpus()
   const header = [
@@ -92,7 +118,7 @@ const main = async (): Promise<number> => {
   }
 
   let server: RunningServer | undefined
-  const needServer = selected.includes("connection") || selected.includes("pool")
+  const needServer = selected.some((s) => s !== "parser")
   let failed = false
   try {
     if (needServer) {
@@ -105,6 +131,8 @@ const main = async (): Promise<number> => {
         if (name === "parser") emit(await runParser())
         if (name === "connection") emit(await runConnectionBench(server!.port, timing, log))
         if (name === "pool") emit((await runPoolBench(server!.port, timing, log)).sections)
+        if (name === "peers") emit((await runPeersBench(server!, timing, log)).sections)
+        if (name === "platform") emit(await runPlatform(server!))
       } catch (e) {
         failed = true
         log(`${name}: failed: ${e instanceof Error ? e.stack : String(e)}`)

@@ -40,7 +40,7 @@ import { deadlineTimeout, defaultBodyLimits, HttpResponseImpl, type BodyLimits, 
 import { traced } from "./internal/tracing.js"
 import { openTunnel } from "./internal/tunnel.js"
 import { Wire, readTimeout } from "./internal/wire.js"
-import { OriginPool } from "./pool/OriginPool.js"
+import { OriginPool, type Lease } from "./pool/OriginPool.js"
 import type { Exchange } from "./protocol/ClientConnection.js"
 import type { HeadEvent, InterimResponse, ParserLimits } from "./protocol/events.js"
 import { prepareRequest, type PreparedRequest } from "./protocol/RequestEncoder.js"
@@ -214,7 +214,7 @@ export class HttpClient extends Context.Tag("effect-http1/HttpClient")<HttpClien
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"])
 
 /** Whether a method is idempotent (RFC 9110 §9.2.2): safe to send again. */
-export const isIdempotent = (method: string): boolean => IDEMPOTENT.has(method.toUpperCase())
+export const isIdempotent = (method: string): boolean => IDEMPOTENT.has(method) || IDEMPOTENT.has(method.toUpperCase())
 
 /**
  * A ready retry policy for idempotent requests: up to 3 retries with exponential backoff from
@@ -391,12 +391,22 @@ interface RequestExtras {
   readonly signal: AbortSignal | undefined
 }
 
+/** A request whose bytes are known before it is sent (see `wholeRequest`). */
+interface WholeRequest {
+  /** What to write: the head alone, or head + framed body once `framesWhole` ran. */
+  bytes: Uint8Array | undefined
+  readonly body: Uint8Array
+  readonly head?: Uint8Array | undefined
+}
+
 interface Route {
   readonly key: string
   /** The request target on the wire (absolute-form through an http proxy). */
   readonly target: string
   readonly extraHeaders: ReadonlyArray<readonly [string, string]>
   readonly connect: (scope: Scope.Scope) => Effect.Effect<Wire, Http1Error>
+  /** Prepared heads of requests without caller headers or body, by method (see `exchange`). */
+  readonly heads: Map<string, PreparedRequest>
 }
 
 /**
@@ -543,6 +553,7 @@ class PooledClient implements HttpClientService {
         key: socketPath === undefined ? url.origin : `${url.origin} via unix:${socketPath}`,
         target: url.target,
         extraHeaders: [],
+        heads: new Map(),
         connect: (scope) =>
           this.transport
             .connect({ host: url.host, port: url.port, secure, tls: o.tls, timeout: connectTimeout, socketPath })
@@ -561,6 +572,7 @@ class PooledClient implements HttpClientService {
         key: `http-proxy ${proxy.origin}`,
         target: `${url.origin}${url.target}`,
         extraHeaders: auth,
+        heads: new Map(),
         connect: (scope) =>
           this.transport
             .connect({ host: proxy.host, port: proxy.port, secure: proxy.secure, tls: o.tls, timeout: connectTimeout })
@@ -574,6 +586,7 @@ class PooledClient implements HttpClientService {
       key: `${url.origin} via ${proxy.origin}`,
       target: url.target,
       extraHeaders: [],
+      heads: new Map(),
       connect: (scope) =>
         openTunnel({
           transport: this.transport,
@@ -718,23 +731,31 @@ class PooledClient implements HttpClientService {
     const kind = callerBody(body)
     const where = { method, host: url.host, port: url.port }
     if (kind._tag === "RequestBodyError") return Effect.fail(located(kind, where))
-    const prepared = prepareRequest({
-      method,
-      target: route.target,
-      headers: route.extraHeaders.length === 0 ? headers : [...headers, ...route.extraHeaders],
-      host: url.host,
-      port: url.port,
-      defaultPort: url.defaultPort,
-      body: kind
-    })
+    // A request with no caller headers and no body has the same head every time: kept per route.
+    const plain = headers.length === 0 && kind._tag === "none"
+    const prepared =
+      (plain ? route.heads.get(method) : undefined) ??
+      prepareRequest({
+        method,
+        target: route.target,
+        headers: route.extraHeaders.length === 0 ? headers : [...headers, ...route.extraHeaders],
+        host: url.host,
+        port: url.port,
+        defaultPort: url.defaultPort,
+        body: kind
+      })
+    if (plain && "head" in prepared && route.heads.size < 16) route.heads.set(method, prepared)
     if (!("head" in prepared)) return Effect.fail(located(prepared, where))
     const retryable = isIdempotent(method) && isReplayable(body)
     const pipelinable = retryable && kind._tag === "none" && (this.config.pipelining ?? 1) > 1
     // Uninterruptible between the lease and its hand-over (to the response, or back to the pool):
     // an interruption while writing or waiting for the head still settles the connection.
+    // A body known in advance goes out with the head in one write (and, on sockets that offer it,
+    // with the head read in one suspension).
+    const whole = this.wholeRequest(prepared, kind, body)
     const attempt = (fresh: boolean, retries: number): Effect.Effect<HttpResponseImpl, Http1Error | E, R | Scope.Scope> =>
-      Effect.uninterruptibleMask((restore) =>
-        Effect.flatMap(restore(this.poolFor(route).acquire(fresh, pipelinable, where)), (lease) => {
+      Effect.uninterruptibleMask((restore) => {
+        const onLease = (lease: Lease): Effect.Effect<HttpResponseImpl, Http1Error | E, R | Scope.Scope> => {
           // The lease's own pool (looked up per attempt: a pool left empty is forgotten).
           const pool = lease.pool
           const pc = lease.conn
@@ -747,10 +768,10 @@ class PooledClient implements HttpClientService {
           }
           const interim: Array<InterimResponse> = []
           // The headers deadline starts when the last request byte is written (suspended until then).
-          const run = Effect.zipRight(
-            this.writeRequest(wire, ex, prepared, body),
-            Effect.suspend(() => this.readHead(wire, ex, interim, deadline))
-          )
+          const run: Effect.Effect<HeadEvent, Http1Error | E, R> =
+            whole !== undefined && this.framesWhole(wire, ex, whole)
+              ? this.readHead(wire, ex, interim, deadline, whole.bytes)
+              : Effect.zipRight(this.writeRequest(wire, ex, prepared, body), Effect.suspend(() => this.readHead(wire, ex, interim, deadline)))
           return Effect.matchCauseEffect(restore(run), {
             onFailure: (cause) => {
               const discard = pool.discard(pc, ex)
@@ -777,9 +798,38 @@ class PooledClient implements HttpClientService {
               )
             }
           })
-        })
-      )
+        }
+        const pool = this.poolFor(route)
+        // An idle connection ready now: no Effect step for the lease.
+        const ready = pool.tryAcquire(fresh)
+        return ready !== undefined ? onLease(ready) : Effect.flatMap(restore(pool.acquire(fresh, pipelinable, where)), onLease)
+      })
     return attempt(false, 0)
+  }
+
+  /** The whole request as one buffer when its body is known bytes (head + body ≤ 64 KiB). */
+  private wholeRequest<E, R>(prepared: PreparedRequest, kind: ReturnType<typeof callerBody>, body: Body<E, R> | undefined): WholeRequest | undefined {
+    if (kind._tag === "none" || body === undefined) return { bytes: prepared.head, body: EMPTY }
+    const bytes = knownBytes(body)
+    if (bytes === undefined || prepared.head.length + bytes.length > 65_536) return undefined
+    return { bytes: undefined, body: bytes, head: prepared.head }
+  }
+
+  /**
+   * Frames a known body through the core (its checks run per exchange); whether `whole.bytes` is
+   * now the request to write. A body the core refuses takes the ordinary path, which reports it.
+   */
+  private framesWhole(wire: Wire, ex: Exchange, whole: WholeRequest): boolean {
+    const framed = wire.conn.frameBody(ex, whole.body)
+    if (!(framed instanceof Uint8Array)) return false
+    const end = wire.conn.endBody(ex)
+    if (!(end instanceof Uint8Array)) return false
+    if (whole.head === undefined) {
+      // No body: nothing was framed.
+      return framed.length === 0 && end.length === 0
+    }
+    whole.bytes = framed.length === 0 && end.length === 0 ? whole.head : Buffer.concat([whole.head, framed, end])
+    return true
   }
 
   /** Writes the head and the body, framed by the connection core; small ones in one write. */
@@ -799,12 +849,20 @@ class PooledClient implements HttpClientService {
    * Reads the final head. `headersTimeout` is a deadline from the last request byte (interim
    * responses and trickled bytes do not extend it); the total deadline bounds it too.
    */
-  private readHead(wire: Wire, ex: Exchange, interim: Array<InterimResponse>, deadline: Deadline | undefined): Effect.Effect<HeadEvent, Http1Error> {
+  private readHead(
+    wire: Wire,
+    ex: Exchange,
+    interim: Array<InterimResponse>,
+    deadline: Deadline | undefined,
+    /** The whole request, written first (then the deadline starts right after it). */
+    request?: Uint8Array
+  ): Effect.Effect<HeadEvent, Http1Error> {
     const headersMs = this.headersTimeoutMs
-    const start = this.now()
-    const headers: Deadline | undefined = headersMs === undefined ? undefined : { at: start + headersMs, ms: headersMs }
+    // Set at the first read, which starts once the request is written.
+    let headers: Deadline | undefined = undefined
     const wait = (): ReadTimeout | undefined => {
       const now = this.now()
+      if (headers === undefined && headersMs !== undefined) headers = { at: now + headersMs, ms: headersMs }
       let t: ReadTimeout | undefined = headers === undefined ? undefined : { ms: Math.max(1, headers.at - now), phase: "headers" }
       if (deadline !== undefined) {
         const left = Math.max(1, deadline.at - now)
@@ -812,7 +870,8 @@ class PooledClient implements HttpClientService {
       }
       return t
     }
-    return Effect.mapError(wire.finalHead(ex, interim, wait), (e) => deadlineTimeout(deadlineTimeout(e, headers, "headers"), deadline))
+    const head = request === undefined ? wire.finalHead(ex, interim, wait) : wire.roundTrip(ex, request, interim, wait)
+    return Effect.mapError(head, (e) => deadlineTimeout(deadlineTimeout(e, headers, "headers"), deadline))
   }
 
   get(url: string | URL, options?: ShorthandOptions) {

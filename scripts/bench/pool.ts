@@ -39,7 +39,7 @@ const windowOf = (t: BenchTiming): Window => {
 const rateOf = (w: Window, t: BenchTiming) => w.count / (t.durationMs / 1000)
 
 /** N promise loops; a request completing inside the window counts. */
-const concurrentLoops = async (n: number, one: () => Promise<void>, t: BenchTiming): Promise<number> => {
+export const concurrentLoops = async (n: number, one: () => Promise<void>, t: BenchTiming): Promise<number> => {
   const w = windowOf(t)
   const loop = async () => {
     let now = performance.now()
@@ -54,7 +54,7 @@ const concurrentLoops = async (n: number, one: () => Promise<void>, t: BenchTimi
 }
 
 /** N fibers looping `one` in one runtime; a request completing inside the window counts. */
-const fibersRate = <E, R>(n: number, one: Effect.Effect<unknown, E, R>, t: BenchTiming): Effect.Effect<number, E, R> =>
+export const fibersRate = <E, R>(n: number, one: Effect.Effect<unknown, E, R>, t: BenchTiming): Effect.Effect<number, E, R> =>
   Effect.suspend(() => {
     const w = windowOf(t)
     const loop = Effect.gen(function* () {

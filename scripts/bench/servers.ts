@@ -11,7 +11,9 @@
  * do not share an event loop; `startServer()` runs it in this process.
  */
 import { fork, type ChildProcess } from "node:child_process"
+import { readFileSync } from "node:fs"
 import * as net from "node:net"
+import * as tls from "node:tls"
 import type { AddressInfo } from "node:net"
 import { fileURLToPath } from "node:url"
 
@@ -27,8 +29,14 @@ const SLICE = Buffer.alloc(1 << 20, 0x78)
 const cannedTimes: Array<Buffer> = [Buffer.alloc(0)]
 for (let i = 1; i <= 64; i++) cannedTimes.push(Buffer.concat(Array.from({ length: i }, () => CANNED)))
 
+/** The test CA (trusted by the TLS clients) and the server certificate for 127.0.0.1 / localhost. */
+const cert = (name: string): string => readFileSync(fileURLToPath(new URL(`../../test/fixtures/certs/${name}`, import.meta.url)), "latin1")
+export const TLS_CA: string = cert("ca.pem")
+
 export interface RunningServer {
   readonly port: number
+  /** The same server over TLS (test CA, certificate for 127.0.0.1). */
+  readonly tlsPort: number
   readonly close: () => Promise<void>
 }
 
@@ -106,21 +114,29 @@ const serveConnection = (socket: net.Socket): void => {
 export const startServer = (): Promise<RunningServer> =>
   new Promise((resolve, reject) => {
     const sockets = new Set<net.Socket>()
-    const server = net.createServer((socket) => {
+    const onSocket = (socket: net.Socket) => {
       sockets.add(socket)
       socket.on("close", () => sockets.delete(socket))
       serveConnection(socket)
-    })
+    }
+    const server = net.createServer(onSocket)
+    const tlsServer = tls.createServer({ cert: cert("server.pem"), key: cert("server-key.pem") }, onSocket)
+    tlsServer.on("tlsClientError", () => {})
     server.once("error", reject)
+    tlsServer.once("error", reject)
     server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as AddressInfo).port
-      resolve({
-        port,
-        close: () =>
-          new Promise<void>((done) => {
-            for (const s of sockets) s.destroy()
-            server.close(() => done())
-          })
+      tlsServer.listen(0, "127.0.0.1", () => {
+        const port = (server.address() as AddressInfo).port
+        const tlsPort = (tlsServer.address() as AddressInfo).port
+        resolve({
+          port,
+          tlsPort,
+          close: () =>
+            new Promise<void>((done) => {
+              for (const s of sockets) s.destroy()
+              tlsServer.close(() => server.close(() => done()))
+            })
+        })
       })
     })
   })
@@ -143,10 +159,11 @@ export const forkServer = (): Promise<RunningServer> =>
     })
     child.once("message", (m: unknown) => {
       clearTimeout(timer)
-      const port = (m as { port?: number }).port
-      if (typeof port !== "number") return reject(new Error(`unexpected message from server child: ${JSON.stringify(m)}`))
+      const { port, tlsPort } = m as { port?: number; tlsPort?: number }
+      if (typeof port !== "number" || typeof tlsPort !== "number") return reject(new Error(`unexpected message from server child: ${JSON.stringify(m)}`))
       resolve({
         port,
+        tlsPort,
         close: () =>
           new Promise<void>((done) => {
             if (child.exitCode !== null || child.signalCode !== null) return done()
@@ -165,7 +182,7 @@ export const forkServer = (): Promise<RunningServer> =>
 if (process.env.BENCH_SERVER_CHILD === "1" && typeof process.send === "function") {
   startServer().then(
     (server) => {
-      process.send!({ port: server.port })
+      process.send!({ port: server.port, tlsPort: server.tlsPort })
       process.once("disconnect", () => {
         void server.close().then(() => process.exit(0))
       })

@@ -14,7 +14,7 @@ import type { ReadTimeout } from "../transport/types.js"
 import { concatBytes } from "./bytes.js"
 import { withFields } from "./errors.js"
 import { parseJson } from "./schema.js"
-import { readTimeout, type Wire } from "./wire.js"
+import { readTimeout, STOP, type Wire } from "./wire.js"
 
 /** How a response hands its connection back. */
 export interface ResponseOwner {
@@ -280,6 +280,30 @@ export class HttpResponseImpl implements HttpResponse {
 
   /** Reads on from the socket until `limit` bytes or the end, after `parts` (`total` bytes). */
   private readSlow(limit: number, cap: number, parts: Array<Uint8Array>, total: number): Effect.Effect<Uint8Array, Http1Error> {
+    if (this.pending === undefined && !this.done && this.wire.fastReads) {
+      // Callback-level reads: one suspension for the whole body, not Effect steps per chunk.
+      const body = this.wire.bodyWith(this.ex, () => this.bodyWait(), (b) => {
+        if (this.length !== undefined) this.length -= b.length
+        if (total + b.length > limit) {
+          parts.push(b.subarray(0, limit - total))
+          this.pending = b.subarray(limit - total)
+          total = limit
+          return false
+        }
+        parts.push(b)
+        total += b.length
+        return total <= cap && total < limit
+      })
+      const done: Effect.Effect<Uint8Array, Http1Error> = Effect.matchEffect(body, {
+        onFailure: (e) => this.fail(deadlineTimeout(e, this.deadline)),
+        onSuccess: (ev) => {
+          if (ev === STOP) return total > cap ? this.tooLarge(total, cap) : Effect.succeed(concatBytes(parts, total))
+          if (ev._tag === "End") return Effect.as(this.finish(ev.trailers), concatBytes(parts, total))
+          return this.failEvent(ev)
+        }
+      })
+      return this.guard(this.withIncomplete(done, () => concatBytes(parts, total)))
+    }
     const loop: Effect.Effect<Uint8Array, Http1Error> = Effect.suspend(() =>
       Effect.flatMap(this.nextSlice(limit - total), (slice) => {
         if (slice === undefined) return Effect.succeed(concatBytes(parts, total))

@@ -23,7 +23,7 @@ import { withFields } from "./errors.js"
 import { ClientConnection, type ConnectionEvent, type Exchange } from "../protocol/ClientConnection.js"
 import type { DataEvent, EndEvent, HeadEvent, InterimResponse, ParseError, ParserLimits } from "../protocol/events.js"
 import type { PreparedRequest } from "../protocol/RequestEncoder.js"
-import type { ReadTimeout, Socket } from "../transport/types.js"
+import type { ReadResult, ReadTimeout, Socket } from "../transport/types.js"
 
 /** Events the wire hands out: everything but NeedData / Error / Lost / NotYourTurn, which it handles itself. */
 export type WireEvent = HeadEvent | DataEvent | EndEvent
@@ -54,6 +54,9 @@ export interface WireContext {
   readonly port: number
   readonly reusedConnection: boolean
 }
+
+/** {@link Wire.bodyWith}'s result when its consumer asked to stop. */
+export const STOP: unique symbol = Symbol.for("effect-http1/Wire/STOP")
 
 export class Wire {
   readonly conn: ClientConnection
@@ -144,21 +147,183 @@ export class Wire {
     return others
   }
 
+  /** A failed read poisons the connection; the error the exchange reports, with context. */
+  private readFailure(e: ConnectionReset | TimeoutError, ex: Exchange): ConnectionReset | RemoteDisconnected | TimeoutError {
+    this.poison(e._tag === "TimeoutError" ? "a read timed out" : "the connection was reset")
+    if (e._tag === "TimeoutError") return withFields(e, { ...this.context(ex), bytesReceived: this.conn.bufferedLength })
+    // A reset before any byte of the response is the server closing without a response.
+    if (!ex.sawResponseByte) return new RemoteDisconnected({ ...this.context(ex), code: e.code, cause: e.cause })
+    return withFields(e, { ...this.context(ex), beforeResponse: false })
+  }
+
   /** Reads one chunk from the socket into the core. */
   fill(ex: Exchange, timeout: ReadTimeout | undefined): Effect.Effect<void, ConnectionReset | RemoteDisconnected | TimeoutError> {
     return Effect.matchEffect(this.socket.read(timeout), {
-      onFailure: (e): Effect.Effect<never, ConnectionReset | RemoteDisconnected | TimeoutError> => {
-        this.poison(e._tag === "TimeoutError" ? "a read timed out" : "the connection was reset")
-        if (e._tag === "TimeoutError") return Effect.fail(withFields(e, { ...this.context(ex), bytesReceived: this.conn.bufferedLength }))
-        // A reset before any byte of the response is the server closing without a response.
-        if (!ex.sawResponseByte) return Effect.fail(new RemoteDisconnected({ ...this.context(ex), code: e.code, cause: e.cause }))
-        return Effect.fail(withFields(e, { ...this.context(ex), beforeResponse: false }))
-      },
+      onFailure: (e) => Effect.fail(this.readFailure(e, ex)),
       onSuccess: (chunk) => {
         if (chunk === undefined) this.conn.receiveEof()
         else this.conn.receiveData(chunk)
         return Effect.void
       }
+    })
+  }
+
+  /**
+   * Writes `ex`'s whole request (`bytes`) and reads up to its final head, as {@link write} then
+   * {@link finalHead}. When the socket offers the callback-level fast path and the bytes fit its
+   * write buffer, this is one suspension of the fiber: the write is synchronous and every read
+   * until the head is a callback, not an Effect step.
+   */
+  roundTrip(
+    ex: Exchange,
+    bytes: Uint8Array,
+    interim: Array<InterimResponse> | undefined,
+    wait: () => ReadTimeout | undefined
+  ): Effect.Effect<HeadEvent, Http1Error> {
+    const socket = this.socket
+    if (socket.readWith === undefined || socket.tryWrite === undefined || !socket.tryWrite(bytes)) {
+      return Effect.zipRight(this.write(bytes, ex), this.finalHead(ex, interim, wait))
+    }
+    return this.headWith(ex, interim, wait)
+  }
+
+  /** Whether the socket offers callback-level reads ({@link bodyWith}). */
+  get fastReads(): boolean {
+    return this.socket.readWith !== undefined
+  }
+
+  /**
+   * Reads `ex`'s body on callback-level reads, in one `Effect.async`: each Data event's bytes go
+   * to `onData`, which returns whether it wants more. Resolves with {@link STOP} when `onData`
+   * said no, or with the event that ended the loop (End, or an error-like event for the caller to
+   * report); a failed read fails as {@link fill} does. `wait` gives each read's timeout.
+   */
+  bodyWith(
+    ex: Exchange,
+    wait: () => ReadTimeout | undefined,
+    onData: (bytes: Uint8Array) => boolean
+  ): Effect.Effect<typeof STOP | Exclude<ConnectionEvent, DataEvent | { readonly _tag: "NeedData" }>, ConnectionReset | RemoteDisconnected | TimeoutError> {
+    return Effect.async((resume) => {
+      const readWith = this.socket.readWith!
+      let cancel: (() => void) | undefined
+      let inside = false
+      let early: ReadResult | null = null
+      const take = (r: ReadResult): boolean => {
+        if (r === undefined) this.conn.receiveEof()
+        else if (r instanceof Uint8Array) this.conn.receiveData(r)
+        else {
+          resume(Effect.fail(this.readFailure(r, ex)))
+          return false
+        }
+        return true
+      }
+      const onRead = (r: ReadResult): void => {
+        if (inside) {
+          early = r
+          return
+        }
+        cancel = undefined
+        if (take(r)) step()
+      }
+      const step = (): void => {
+        for (;;) {
+          const ev = this.poll(ex)
+          if (ev._tag === "Data") {
+            if (!onData(ev.bytes)) return resume(Effect.succeed(STOP))
+            continue
+          }
+          if (ev._tag !== "NeedData") return resume(Effect.succeed(ev))
+          inside = true
+          early = null
+          const c = readWith(wait(), onRead)
+          inside = false
+          if (c !== undefined) {
+            cancel = c
+            return
+          }
+          const r = early as ReadResult | null
+          early = null
+          if (r === null || !take(r)) return
+        }
+      }
+      step()
+      return Effect.sync(() => {
+        const c = cancel
+        cancel = undefined
+        c?.()
+      })
+    })
+  }
+
+  /** {@link finalHead} on callback-level reads: one `Effect.async` until the final head. */
+  private headWith(
+    ex: Exchange,
+    interim: Array<InterimResponse> | undefined,
+    wait: () => ReadTimeout | undefined
+  ): Effect.Effect<HeadEvent, Http1Error> {
+    return Effect.async<HeadEvent, Http1Error>((resume) => {
+      const readWith = this.socket.readWith!
+      let cancel: (() => void) | undefined
+      // While `readWith` runs, a synchronous result is kept here and handled by the loop.
+      let inside = false
+      let early: ReadResult | null = null
+      const take = (r: ReadResult): boolean => {
+        if (r === undefined) this.conn.receiveEof()
+        else if (r instanceof Uint8Array) this.conn.receiveData(r)
+        else {
+          resume(Effect.fail(this.readFailure(r, ex)))
+          return false
+        }
+        return true
+      }
+      const onRead = (r: ReadResult): void => {
+        if (inside) {
+          early = r
+          return
+        }
+        cancel = undefined
+        if (take(r)) step()
+      }
+      const step = (): void => {
+        for (;;) {
+          const ev = this.poll(ex)
+          switch (ev._tag) {
+            case "Head":
+              if (!ev.interim) return resume(Effect.succeed(ev))
+              interim?.push({ status: ev.status, reason: ev.reason, headers: Headers.fromRaw(ev.headers) })
+              continue
+            case "NeedData": {
+              inside = true
+              early = null
+              const c = readWith(wait(), onRead)
+              inside = false
+              if (c !== undefined) {
+                cancel = c
+                return
+              }
+              const r = early as ReadResult | null
+              early = null
+              if (r === null || !take(r)) return
+              continue
+            }
+            case "NotYourTurn":
+              // Pipelined behind a response still being read: the Effect-level path waits its turn.
+              return resume(this.finalHeadSteps(ex, interim, wait))
+            case "Error":
+              return resume(Effect.fail(this.parseError(ev.error, ex)))
+            case "Lost":
+              return resume(Effect.fail(this.lost(ex, ev.reason)))
+            default:
+              continue
+          }
+        }
+      }
+      step()
+      return Effect.sync(() => {
+        const c = cancel
+        cancel = undefined
+        c?.()
+      })
     })
   }
 
@@ -245,6 +410,15 @@ export class Wire {
    * `wait` gives each read's timeout (it may shrink towards a deadline).
    */
   finalHead(
+    ex: Exchange,
+    interim: Array<InterimResponse> | undefined,
+    wait: () => ReadTimeout | undefined
+  ): Effect.Effect<HeadEvent, Http1Error> {
+    return this.socket.readWith !== undefined ? this.headWith(ex, interim, wait) : this.finalHeadSteps(ex, interim, wait)
+  }
+
+  /** {@link finalHead} in Effect steps (sockets without callback-level reads; a pipelined turn). */
+  private finalHeadSteps(
     ex: Exchange,
     interim: Array<InterimResponse> | undefined,
     wait: () => ReadTimeout | undefined

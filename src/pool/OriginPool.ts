@@ -236,6 +236,18 @@ export class OriginPool {
     })
   }
 
+  /**
+   * The synchronous part of {@link acquire}: the idle connection on top of the stack when it is
+   * usable as it is (no pipelining, nothing to close first), else `undefined` (use `acquire`).
+   */
+  tryAcquire(fresh: boolean): Lease | undefined {
+    if (fresh || this.closed || this.options.pipelining > 1) return undefined
+    const pc = this.idle[this.idle.length - 1]
+    if (pc === undefined || !this.usable(pc, this.now())) return undefined
+    this.idle.pop()
+    return this.lend(pc, true, false)
+  }
+
   private acquireConn(fresh: boolean, pipelinable: boolean, where: RequestContext | undefined): Effect.Effect<Lease, Http1Error> {
     return Effect.suspend(() => {
       if (this.closed) return Effect.fail(new PoolExhausted({ origin: this.options.origin, maxPending: 0 }))

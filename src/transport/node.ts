@@ -10,13 +10,13 @@
  * `Effect.timeout` on the hot path.
  * @since 0.1.0
  */
-import { Duration, Effect, Either, type Scope } from "effect"
+import { Duration, Effect, Either, Scope } from "effect"
 import * as net from "node:net"
 import * as tls from "node:tls"
 import { ConnectError, ConnectionReset, type InvalidTlsOptions, TimeoutError, TlsError } from "../Http1Error.js"
 import { millisOf } from "../internal/bytes.js"
 import { safeCheckServerIdentity, validateTlsOptions } from "./tlsOptions.js"
-import type { ConnectOptions, NetOptions, ReadTimeout, Socket, TlsOptions, TransportService } from "./types.js"
+import type { ConnectOptions, NetOptions, ReadResult, ReadTimeout, Socket, TlsOptions, TransportService } from "./types.js"
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -162,6 +162,10 @@ type Resume<A, E> = (effect: Effect.Effect<A, E>) => void
 const VOID = Effect.void
 const EOF = Effect.succeed(undefined)
 
+/** A read's outcome as an Effect (for the Effect-level `read`). */
+const resultEffect = (r: ReadResult): Effect.Effect<Uint8Array | undefined, ConnectionReset | TimeoutError> =>
+  r === undefined ? EOF : r instanceof Uint8Array ? Effect.succeed(r) : Effect.fail(r)
+
 const underlyingSockets = new WeakMap<Socket, net.Socket>()
 
 /**
@@ -178,7 +182,8 @@ export const underlying = (socket: Socket): net.Socket | undefined => underlying
 
 class NodeSocket implements Socket {
   readonly id = nextId++
-  private waiter: Resume<Uint8Array | undefined, ConnectionReset | TimeoutError> | null = null
+  /** The reader waiting for the next event (callback level; the Effect-level `read` wraps its resume). */
+  private waiter: ((result: ReadResult) => void) | null = null
   private readTimeout: ReadTimeout | undefined = undefined
   private timer: NodeJS.Timeout | undefined = undefined
   private timerMs = -1
@@ -216,13 +221,13 @@ class NodeSocket implements Socket {
       return
     }
     const chunk: Buffer | null = this.sock.read()
-    if (chunk !== null) this.deliver(Effect.succeed(chunk))
+    if (chunk !== null) this.deliver(chunk)
     // null: the stream has ended; 'end' follows and delivers EOF.
   }
 
   private readonly onEnd = (): void => {
     this.eof = true
-    if (this.waiter !== null) this.deliver(EOF)
+    if (this.waiter !== null) this.deliver(undefined)
   }
 
   private readonly onError = (err: Error): void => {
@@ -237,8 +242,8 @@ class NodeSocket implements Socket {
     if (this.waiter !== null || this.drainWaiters.length > 0) {
       const error = this.error ?? this.closedError()
       if (this.waiter !== null) {
-        if (this.eof) this.deliver(EOF)
-        else this.deliver(Effect.fail(error))
+        if (this.eof) this.deliver(undefined)
+        else this.deliver(error)
       }
       this.failDrain(error)
     }
@@ -254,7 +259,7 @@ class NodeSocket implements Socket {
   private readonly onTimer = (): void => {
     const t = this.readTimeout
     if (this.waiter === null || t === undefined) return
-    this.deliver(Effect.fail(new TimeoutError({ phase: t.phase, timeoutMs: t.ms, host: this.host, port: this.port })))
+    this.deliver(new TimeoutError({ phase: t.phase, timeoutMs: t.ms, host: this.host, port: this.port }))
   }
 
   private readonly onWritten = (err?: Error | null): void => {
@@ -276,11 +281,11 @@ class NodeSocket implements Socket {
     return new ConnectionReset({ cause: err, code: "ERR_SOCKET_CLOSED", beforeResponse: false, host: this.host, port: this.port })
   }
 
-  private deliver(effect: Effect.Effect<Uint8Array | undefined, ConnectionReset | TimeoutError>): void {
+  private deliver(result: ReadResult): void {
     const w = this.waiter!
     this.waiter = null
     this.readTimeout = undefined
-    w(effect)
+    w(result)
   }
 
   private failDrain(error: ConnectionReset): void {
@@ -292,7 +297,7 @@ class NodeSocket implements Socket {
   }
 
   private failAll(error: ConnectionReset): void {
-    if (this.waiter !== null) this.deliver(Effect.fail(error))
+    if (this.waiter !== null) this.deliver(error)
     this.failDrain(error)
   }
 
@@ -335,10 +340,47 @@ class NodeSocket implements Socket {
     this.nextTimeout = undefined
     // A second reader while one waits is a caller's mistake: a typed failure, not a defect.
     if (this.waiter !== null) return resume(Effect.fail(this.concurrentReadError()))
-    this.waiter = resume
+    this.waiter = (r) => resume(resultEffect(r))
     if (timeout !== undefined) this.armTimer(timeout)
     return this.cancelRead
   })
+
+  /** Cancels a callback-level wait (see {@link readWith}). */
+  private readonly cancelWith = (): void => {
+    this.waiter = null
+    this.readTimeout = undefined
+  }
+
+  /** The outcome of a read known now, or `null` when the read has to wait. */
+  private readNow(timeout: ReadTimeout | undefined): ReadResult | null {
+    const chunk: Buffer | null = this.detached ? null : this.sock.read()
+    if (chunk !== null) return chunk
+    if (this.eof) return undefined
+    if (this.error !== undefined) return this.error
+    if (this.detached || this.closed || this.sock.destroyed) return this.closedError()
+    if (timeout !== undefined && timeout.ms <= 0) return new TimeoutError({ phase: timeout.phase, timeoutMs: timeout.ms, host: this.host, port: this.port })
+    if (this.waiter !== null) return this.concurrentReadError()
+    return null
+  }
+
+  readonly readWith = (timeout: ReadTimeout | undefined, callback: (result: ReadResult) => void): (() => void) | undefined => {
+    const now = this.readNow(timeout)
+    if (now !== null) {
+      callback(now)
+      return undefined
+    }
+    this.waiter = callback
+    if (timeout !== undefined) this.armTimer(timeout)
+    return this.cancelWith
+  }
+
+  readonly tryWrite = (data: Uint8Array): boolean => {
+    const sock = this.sock
+    if (this.error !== undefined || this.closed || this.detached || sock.destroyed || sock.writableEnded) return false
+    if (sock.writableLength + data.length >= sock.writableHighWaterMark) return false
+    sock.write(data, this.onWritten)
+    return true
+  }
 
   readonly read = (timeout?: ReadTimeout): Effect.Effect<Uint8Array | undefined, ConnectionReset | TimeoutError> =>
     Effect.suspend(() => {
@@ -446,10 +488,7 @@ class NodeSocket implements Socket {
   }): Effect.Effect<Socket, TlsError | TimeoutError | InvalidTlsOptions, Scope.Scope> => {
     const checked = effectiveTls(this.baseTls, options.tls)
     if (Either.isLeft(checked)) return Effect.fail(checked.left)
-    return Effect.acquireRelease(
-      Effect.interruptible(upgrade(this, options.host, options.port, checked.right, millisOf(options.timeout), this.baseTls)),
-      (s) => s.close
-    )
+    return scopedSocket(upgrade(this, options.host, options.port, checked.right, millisOf(options.timeout), this.baseTls))
   }
 }
 
@@ -580,6 +619,18 @@ const open = (
     })
   })
 
+/**
+ * Opens a socket (interruptibly) and closes it with the scope. Unlike `Effect.acquireRelease`,
+ * the finalizer does not capture the opening fiber's context (its FiberRefs, spans, services):
+ * a pooled socket outlives the request that opened it.
+ */
+const scopedSocket = <E>(acquire: Effect.Effect<NodeSocket, E>): Effect.Effect<NodeSocket, E, Scope.Scope> =>
+  Effect.uninterruptible(
+    Effect.flatMap(Effect.interruptible(acquire), (s) =>
+      Effect.flatMap(Effect.scope, (scope) => Effect.as(Scope.addFinalizer(scope, s.close), s))
+    )
+  )
+
 /** TLS over an open plain socket (CONNECT tunnels). */
 const upgrade = (
   plain: NodeSocket,
@@ -673,10 +724,10 @@ export const makeNodeTransport = (config: NodeTransportConfig): TransportService
   return {
     connect: (options) => {
       const secure = options.secure ?? config.secureByDefault
-      if (!secure) return Effect.acquireRelease(Effect.interruptible(open(options, false, {}, base, config)), (s) => s.close)
+      if (!secure) return scopedSocket(open(options, false, {}, base, config))
       const checked = effectiveTls(base, options.tls)
       if (Either.isLeft(checked)) return Effect.fail(checked.left)
-      return Effect.acquireRelease(Effect.interruptible(open(options, true, checked.right, base, config)), (s) => s.close)
+      return scopedSocket(open(options, true, checked.right, base, config))
     }
   }
 }

@@ -128,6 +128,9 @@ export interface ReadTimeout {
   readonly phase: TimeoutPhase
 }
 
+/** What a callback-level read ({@link Socket.readWith}) hands over: bytes, `undefined` at EOF, or the failure. */
+export type ReadResult = Uint8Array | undefined | ConnectionReset | TimeoutError
+
 /**
  * An open, scoped byte stream. Reads are pulled (the underlying socket is paused while nobody
  * reads, so a slow consumer never buffers a large body); writes wait for `drain`.
@@ -149,6 +152,20 @@ export interface Socket {
    * `TimeoutError` of its phase (a peer that stopped reading).
    */
   readonly write: (data: Uint8Array | string, timeout?: ReadTimeout) => Effect.Effect<void, ConnectionReset | TimeoutError>
+  /**
+   * Optional callback-level read, for hot paths that resume a fiber once per event instead of
+   * once per Effect step: `callback` gets the next chunk, `undefined` at EOF, or the error (as
+   * `read` would fail). When bytes are already buffered (or the outcome is known) it is called
+   * synchronously and `readWith` returns `undefined`; otherwise it returns a function that
+   * cancels the wait (the callback is then never called). One reader at a time, as with `read`.
+   */
+  readonly readWith?: ((timeout: ReadTimeout | undefined, callback: (result: ReadResult) => void) => (() => void) | undefined) | undefined
+  /**
+   * Optional synchronous write: writes and returns `true` when the data fits under the socket's
+   * write buffer (no wait for `drain` needed); returns `false` and writes nothing otherwise (also
+   * when the socket is closed or failed): the caller then uses `write`, which waits or fails.
+   */
+  readonly tryWrite?: ((data: Uint8Array) => boolean) | undefined
   /** Bytes (or an EOF / error) arrived that nobody has read yet: on an idle connection this means poison. */
   readonly hasPendingInput: () => boolean
   /** Whether the socket is still usable (not destroyed, no error, peer has not closed). */
