@@ -15,6 +15,7 @@ import { runPoolBench } from "./bench/pool.js"
 import { forkServer, type RunningServer } from "./bench/servers.js"
 import { fmtNum, markdownTable, renderSection, type Section } from "./bench/table.js"
 import { libSource } from "./bench/lib.js"
+import { platformSections, runPlatformBench } from "./bench/platform.js"
 
 const ALL = ["parser", "connection", "pool", "peers", "platform"] as const
 type SectionName = (typeof ALL)[number]
@@ -73,28 +74,13 @@ const runParser = async (): Promise<Array<Section>> => {
 }
 
 /**
- * The platform adapter's own section, when scripts/bench/platform.ts exists and exports
- * `runPlatformBench(ports, timing, log)` returning sections (another helper writes it).
+ * The platform adapter's own section (`scripts/bench/platform.ts`): ours `PlatformHttpClient`
+ * against @effect/platform-node's `layerUndici` and `layer`, with CPU per request.
  */
 const runPlatform = async (ports: { port: number; tlsPort: number }): Promise<Array<Section>> => {
-  let mod: {
-    runPlatformBench?:
-      | ((ports: { port: number; tlsPort: number }, timing: BenchTiming, log: (s: string) => void) => Promise<ReadonlyArray<Section> | { sections: ReadonlyArray<Section> }>)
-      | undefined
-  }
-  try {
-    // A computed specifier: the module may not exist, and the typecheck must not need it.
-    mod = (await import(new URL("./bench/platform.js", import.meta.url).href)) as typeof mod
-  } catch (e) {
-    const code = (e as { code?: string }).code
-    const reason = code === "ERR_MODULE_NOT_FOUND" ? "scripts/bench/platform.ts does not exist" : `failed to load: ${String(e).slice(0, 120)}`
-    log(`platform: skipped (${reason})`)
-    return []
-  }
-  if (typeof mod.runPlatformBench !== "function") return [{ title: "Platform", table: "_skipped: scripts/bench/platform.ts has no runPlatformBench()_" }]
   log("platform: runPlatformBench()")
-  const out = await mod.runPlatformBench(ports, timing, log)
-  return Array.isArray(out) ? [...(out as ReadonlyArray<Section>)] : [...(out as { sections: ReadonlyArray<Section> }).sections]
+  const rows = await runPlatformBench({ port: ports.port, timing, log })
+  return platformSections(rows, timing)
 }
 
 const main = async (): Promise<number> => {
