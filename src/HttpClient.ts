@@ -37,7 +37,7 @@ import { callerBody, callerHeaders } from "./internal/callerInput.js"
 import { ACCEPT_ENCODING, AbortableResponse, abortedError, codingOf, DecodedResponse, raceSignal } from "./internal/decompress.js"
 import type { HttpResponse } from "./HttpResponse.js"
 import { deadlineTimeout, defaultBodyLimits, HttpResponseImpl, type BodyLimits, type Deadline } from "./internal/response.js"
-import { traced } from "./internal/tracing.js"
+import { traced, type TraceFields } from "./internal/tracing.js"
 import { openTunnel } from "./internal/tunnel.js"
 import { Wire, readTimeout } from "./internal/wire.js"
 import { OriginPool, type Lease } from "./pool/OriginPool.js"
@@ -391,6 +391,17 @@ interface RequestExtras {
   readonly signal: AbortSignal | undefined
 }
 
+/** `prepared` with `lines` (complete `name: value\r\n` lines, Latin-1) before its blank line. */
+const withHeadLines = (prepared: PreparedRequest, lines: string): PreparedRequest => {
+  const head = prepared.head
+  const out = Buffer.allocUnsafe(head.length + lines.length)
+  out.set(head.subarray(0, head.length - 2), 0)
+  out.write(lines, head.length - 2, "latin1")
+  out[out.length - 2] = 13
+  out[out.length - 1] = 10
+  return { ...prepared, head: out }
+}
+
 /** A request whose bytes are known before it is sent (see `wholeRequest`). */
 interface WholeRequest {
   /** What to write: the head alone, or head + framed body once `framesWhole` ran. */
@@ -621,8 +632,8 @@ class PooledClient implements HttpClientService {
       const extras = this.extrasOf(req, headers, where)
       if (extras instanceof RequestAborted) return Effect.fail(extras)
       const followed = (req.tracing ?? this.config.tracing) !== false
-        ? traced(method, parsed instanceof InvalidURL ? undefined : parsed, url, headers, this.config.tracePropagation !== false, (sent) =>
-          this.follow(method, url, sent, req.body, maxRedirects, 0, deadline, extras))
+        ? traced(method, parsed instanceof InvalidURL ? undefined : parsed, url, headers, this.config.tracePropagation !== false, (sent, trace) =>
+          this.follow(method, url, sent, req.body, maxRedirects, 0, deadline, extras, trace))
         : this.follow(method, url, headers, req.body, maxRedirects, 0, deadline, extras)
       const run = extras?.signal === undefined ? followed : raceSignal(followed, extras.signal, where)
       if (deadline === undefined) return run
@@ -667,13 +678,14 @@ class PooledClient implements HttpClientService {
     maxRedirects: number,
     count: number,
     deadline: Deadline | undefined,
-    extras?: RequestExtras | undefined
+    extras?: RequestExtras | undefined,
+    trace?: TraceFields | undefined
   ): Effect.Effect<ClientResponse, Http1Error | E, R | Scope.Scope> {
     const parsed = this.parse(url)
     if (parsed instanceof InvalidURL) return Effect.fail(parsed)
     const route = this.routeCached(parsed)
     if (route instanceof InvalidURL) return Effect.fail(route)
-    const exchange = this.exchange(method, parsed, route, headers, body, deadline)
+    const exchange = this.exchange(method, parsed, route, headers, body, deadline, trace)
     // The common case, without a generator: no redirect to follow.
     if (maxRedirects <= 0) {
       if (extras !== undefined) return Effect.flatMap(exchange, (res) => this.respond(res, url, count, extras))
@@ -715,7 +727,7 @@ class PooledClient implements HttpClientService {
         if (toGet && (n === "content-length" || n === "transfer-encoding" || n === "content-type")) return false
         return true
       })
-      return yield* this.follow(nextMethod, next.href, nextHeaders, nextBody, maxRedirects, count + 1, deadline, extras)
+      return yield* this.follow(nextMethod, next.href, nextHeaders, nextBody, maxRedirects, count + 1, deadline, extras, trace)
     })
   }
 
@@ -726,26 +738,31 @@ class PooledClient implements HttpClientService {
     route: Route,
     headers: ReadonlyArray<readonly [string, string]>,
     body: Body<E, R> | undefined,
-    deadline: Deadline | undefined
+    deadline: Deadline | undefined,
+    trace?: TraceFields | undefined
   ): Effect.Effect<HttpResponseImpl, Http1Error | E, R | Scope.Scope> {
     const kind = callerBody(body)
     const where = { method, host: url.host, port: url.port }
     if (kind._tag === "RequestBodyError") return Effect.fail(located(kind, where))
     // A request with no caller headers and no body has the same head every time: kept per route.
+    // With a span, its two trace lines are appended to that kept head (they are hex: nothing to
+    // check); with caller headers they go through prepareRequest like the others.
     const plain = headers.length === 0 && kind._tag === "none"
-    const prepared =
+    const sent = trace === undefined || plain ? headers : [...headers, ...trace.pairs]
+    const kept =
       (plain ? route.heads.get(method) : undefined) ??
       prepareRequest({
         method,
         target: route.target,
-        headers: route.extraHeaders.length === 0 ? headers : [...headers, ...route.extraHeaders],
+        headers: route.extraHeaders.length === 0 ? sent : [...sent, ...route.extraHeaders],
         host: url.host,
         port: url.port,
         defaultPort: url.defaultPort,
         body: kind
       })
-    if (plain && "head" in prepared && route.heads.size < 16) route.heads.set(method, prepared)
-    if (!("head" in prepared)) return Effect.fail(located(prepared, where))
+    if (plain && "head" in kept && route.heads.size < 16) route.heads.set(method, kept)
+    if (!("head" in kept)) return Effect.fail(located(kept, where))
+    const prepared = plain && trace !== undefined ? withHeadLines(kept, trace.lines) : kept
     const retryable = isIdempotent(method) && isReplayable(body)
     const pipelinable = retryable && kind._tag === "none" && (this.config.pipelining ?? 1) > 1
     // Uninterruptible between the lease and its hand-over (to the response, or back to the pool):

@@ -112,6 +112,20 @@ describe("spans of the pooled client", () => {
       expect(headers.b3).toBe(`${span!.traceId}-${span!.spanId}-1-${parent.spanId}`)
     }))
 
+  it.scoped("requests without headers of their own (a head kept per route): each carries its own span's ids", () =>
+    Effect.gen(function* () {
+      const server = yield* recordingServer
+      const rec = recordingTracer()
+      yield* Effect.gen(function* () {
+        for (let i = 0; i < 3; i++) yield* get(`${server.url}/same`)
+      }).pipe(Effect.provide(HttpClient.layer), Effect.withTracer(rec.tracer))
+      const spans = rec.clientSpans()
+      expect(spans).toHaveLength(3)
+      expect(server.seen.map((h) => h.traceparent)).toEqual(spans.map((s) => `00-${s.traceId}-${s.spanId}-01`))
+      expect(new Set(server.seen.map((h) => h.traceparent)).size).toBe(3)
+      for (const h of server.seen) expect(h.host).toBe(`127.0.0.1:${server.port}`)
+    }))
+
   it.scoped("a caller's own traceparent is replaced, not sent twice", () =>
     Effect.gen(function* () {
       const server = yield* recordingServer

@@ -39,20 +39,26 @@ const headerAttributes = (
   }
 }
 
+/** The trace fields a request carries: as header pairs, and as the head lines they encode to. */
+export interface TraceFields {
+  readonly pairs: ReadonlyArray<readonly [string, string]>
+  /** `traceparent: ...\r\nb3: ...\r\n` (hex digits and dashes only: nothing to validate). */
+  readonly lines: string
+}
+
 /** W3C `traceparent` and Zipkin `b3` for `span`, as `@effect/platform`'s `HttpTraceContext.toHeaders`. */
-export const traceHeaders = (span: Tracer.Span): ReadonlyArray<readonly [string, string]> => [
-  ["traceparent", `00-${span.traceId}-${span.spanId}-${span.sampled ? "01" : "00"}`],
-  [
-    "b3",
-    `${span.traceId}-${span.spanId}-${span.sampled ? "1" : "0"}${span.parent._tag === "Some" ? `-${span.parent.value.spanId}` : ""}`
-  ]
-]
+export const traceFields = (span: Tracer.Span): TraceFields => {
+  const traceparent = `00-${span.traceId}-${span.spanId}-${span.sampled ? "01" : "00"}`
+  const b3 = `${span.traceId}-${span.spanId}-${span.sampled ? "1" : "0"}${span.parent._tag === "Some" ? `-${span.parent.value.spanId}` : ""}`
+  return { pairs: [["traceparent", traceparent], ["b3", b3]], lines: `traceparent: ${traceparent}\r\nb3: ${b3}\r\n` }
+}
 
 const PROPAGATED = new Set(["traceparent", "b3"])
 
 /**
  * Runs `run` (the request with its header list) in an `http.client <METHOD>` span; with
- * `propagate`, the header list gets `traceparent` and `b3` (replacing the caller's own).
+ * `propagate`, `run` is given the span's `traceparent` and `b3` to send, and the caller's own
+ * are taken out of the header list.
  * `url.full` is origin and target: credentials in the URL are never put in a span.
  */
 export const traced = <A extends TracedResponse, E, R>(
@@ -61,10 +67,10 @@ export const traced = <A extends TracedResponse, E, R>(
   rawUrl: string,
   headers: ReadonlyArray<readonly [string, string]>,
   propagate: boolean,
-  run: (headers: Array<[string, string]>) => Effect.Effect<A, E, R>
+  run: (headers: Array<[string, string]>, trace: TraceFields | undefined) => Effect.Effect<A, E, R>
 ): Effect.Effect<A, E, R> =>
   Effect.withFiberRuntime<A, E, R>((fiber) => {
-    if (!fiber.getFiberRef(FiberRef.currentTracerEnabled)) return run(headers as Array<[string, string]>)
+    if (!fiber.getFiberRef(FiberRef.currentTracerEnabled)) return run(headers as Array<[string, string]>, undefined)
     const redacted = fiber.getFiberRef(currentRedactedNames)
     const upper = method.toUpperCase()
     return Effect.useSpan(`http.client ${upper}`, { kind: "client", captureStackTrace: false }, (span) => {
@@ -81,11 +87,10 @@ export const traced = <A extends TracedResponse, E, R>(
         span.attribute("url.full", rawUrl)
       }
       headerAttributes(span, "http.request.header.", headers, redacted)
-      const sent: Array<[string, string]> = propagate
-        ? [...headers.filter(([k]) => !PROPAGATED.has(k.toLowerCase())), ...traceHeaders(span)] as Array<[string, string]>
-        : headers as Array<[string, string]>
+      const own = propagate && headers.some(([k]) => PROPAGATED.has(k.toLowerCase()))
+      const sent = (own ? headers.filter(([k]) => !PROPAGATED.has(k.toLowerCase())) : headers) as Array<[string, string]>
       // No `withParentSpan`: nothing below makes spans of its own, and the context change costs.
-      return Effect.tap(run(sent), (res) => {
+      return Effect.tap(run(sent, propagate ? traceFields(span) : undefined), (res) => {
         span.attribute("http.response.status_code", res.status)
         headerAttributes(span, "http.response.header.", res.headers, redacted)
       })
