@@ -104,7 +104,7 @@ const listen = <S extends net.Socket>(
 export const rawServer = (
   onConnection: (socket: net.Socket, index: number) => void,
   host = "127.0.0.1"
-): Effect.Effect<ServerInfo, Error, Scope.Scope> => listen(net.createServer(), "connection", host, onConnection)
+): Effect.Effect<ServerInfo, Error, Scope.Scope> => Effect.suspend(() => listen(net.createServer(), "connection", host, onConnection))
 
 /**
  * A TLS server with TLS `options` (key, cert, ...): `onConnection(socket, index)` is called for each
@@ -115,11 +115,13 @@ export const tlsServer = (
   options: tls.TlsOptions,
   onConnection: (socket: tls.TLSSocket, index: number) => void,
   host = "127.0.0.1"
-): Effect.Effect<ServerInfo, Error, Scope.Scope> => {
-  const server = tls.createServer(options)
-  server.on("tlsClientError", () => {})
-  return listen(server, "secureConnection", host, onConnection, false)
-}
+): Effect.Effect<ServerInfo, Error, Scope.Scope> =>
+  // Each run of the effect makes its own server (a helper value may be used by several tests).
+  Effect.suspend(() => {
+    const server = tls.createServer(options)
+    server.on("tlsClientError", () => {})
+    return listen(server, "secureConnection", host, onConnection, false)
+  })
 
 /** An echo handler for {@link rawServer} and {@link tlsServer}. */
 export const echo = (socket: net.Socket): void => {
@@ -325,13 +327,15 @@ export const ok = (body: string | Uint8Array, extra = ""): string => {
 export const httpServer = (
   handler: http.RequestListener,
   host = "127.0.0.1"
-): Effect.Effect<ServerInfo & { readonly server: http.Server }, Error, Scope.Scope> => {
-  const server = http.createServer(handler)
-  return Effect.map(
-    listen(server, "connection", host, () => {}, false),
-    (info) => ({ ...info, server })
-  )
-}
+): Effect.Effect<ServerInfo & { readonly server: http.Server }, Error, Scope.Scope> =>
+  // Each run of the effect makes its own server (a helper value may be used by several tests).
+  Effect.suspend(() => {
+    const server = http.createServer(handler)
+    return Effect.map(
+      listen(server, "connection", host, () => {}, false),
+      (info) => ({ ...info, server })
+    )
+  })
 
 /**
  * A `node:https` server with `handler`, TLS `options` (key, cert, ...). `openConnections` counts
@@ -341,14 +345,15 @@ export const httpsServer = (
   options: tls.TlsOptions,
   handler: http.RequestListener,
   host = "127.0.0.1"
-): Effect.Effect<ServerInfo & { readonly server: https.Server }, Error, Scope.Scope> => {
-  const server = https.createServer(options, handler)
-  server.on("tlsClientError", () => {})
-  return Effect.map(
-    listen(server, "secureConnection", host, () => {}, false),
-    (info) => ({ ...info, server })
-  )
-}
+): Effect.Effect<ServerInfo & { readonly server: https.Server }, Error, Scope.Scope> =>
+  Effect.suspend(() => {
+    const server = https.createServer(options, handler)
+    server.on("tlsClientError", () => {})
+    return Effect.map(
+      listen(server, "secureConnection", host, () => {}, false),
+      (info) => ({ ...info, server })
+    )
+  })
 
 /** A request as {@link connectProxy} saw it (a CONNECT or an absolute-form request). */
 export interface ConnectRecord {
