@@ -193,75 +193,17 @@ export class Wire {
   }
 
   /**
-   * Reads `ex`'s body on callback-level reads, in one `Effect.async`: each Data event's bytes go
-   * to `onData`, which returns whether it wants more. Resolves with {@link STOP} when `onData`
-   * said no, or with the event that ended the loop (End, or an error-like event for the caller to
-   * report); a failed read fails as {@link fill} does. `wait` gives each read's timeout.
+   * Pulls `ex`'s events on callback-level reads, in one `Effect.async`: a read is started for
+   * each NeedData; every other event goes to `onEvent`, which returns the effect to resume with,
+   * or `undefined` to go on. A failed read fails as {@link fill} does. `wait` gives each read's
+   * timeout when it starts.
    */
-  bodyWith(
+  private pumpWith<A, E>(
     ex: Exchange,
     wait: () => ReadTimeout | undefined,
-    onData: (bytes: Uint8Array) => boolean
-  ): Effect.Effect<typeof STOP | Exclude<ConnectionEvent, DataEvent | { readonly _tag: "NeedData" }>, ConnectionReset | RemoteDisconnected | TimeoutError> {
+    onEvent: (ev: Exclude<ConnectionEvent, { readonly _tag: "NeedData" }>) => Effect.Effect<A, E> | undefined
+  ): Effect.Effect<A, E | ConnectionReset | RemoteDisconnected | TimeoutError> {
     return Effect.async((resume) => {
-      const readWith = this.socket.readWith!
-      let cancel: (() => void) | undefined
-      let inside = false
-      let early: ReadResult | null = null
-      const take = (r: ReadResult): boolean => {
-        if (r === undefined) this.conn.receiveEof()
-        else if (r instanceof Uint8Array) this.conn.receiveData(r)
-        else {
-          resume(Effect.fail(this.readFailure(r, ex)))
-          return false
-        }
-        return true
-      }
-      const onRead = (r: ReadResult): void => {
-        if (inside) {
-          early = r
-          return
-        }
-        cancel = undefined
-        if (take(r)) step()
-      }
-      const step = (): void => {
-        for (;;) {
-          const ev = this.poll(ex)
-          if (ev._tag === "Data") {
-            if (!onData(ev.bytes)) return resume(Effect.succeed(STOP))
-            continue
-          }
-          if (ev._tag !== "NeedData") return resume(Effect.succeed(ev))
-          inside = true
-          early = null
-          const c = readWith(wait(), onRead)
-          inside = false
-          if (c !== undefined) {
-            cancel = c
-            return
-          }
-          const r = early as ReadResult | null
-          early = null
-          if (r === null || !take(r)) return
-        }
-      }
-      step()
-      return Effect.sync(() => {
-        const c = cancel
-        cancel = undefined
-        c?.()
-      })
-    })
-  }
-
-  /** {@link finalHead} on callback-level reads: one `Effect.async` until the final head. */
-  private headWith(
-    ex: Exchange,
-    interim: Array<InterimResponse> | undefined,
-    wait: () => ReadTimeout | undefined
-  ): Effect.Effect<HeadEvent, Http1Error> {
-    return Effect.async<HeadEvent, Http1Error>((resume) => {
       const readWith = this.socket.readWith!
       let cancel: (() => void) | undefined
       // While `readWith` runs, a synchronous result is kept here and handled by the loop.
@@ -287,35 +229,22 @@ export class Wire {
       const step = (): void => {
         for (;;) {
           const ev = this.poll(ex)
-          switch (ev._tag) {
-            case "Head":
-              if (!ev.interim) return resume(Effect.succeed(ev))
-              interim?.push({ status: ev.status, reason: ev.reason, headers: Headers.fromRaw(ev.headers) })
-              continue
-            case "NeedData": {
-              inside = true
-              early = null
-              const c = readWith(wait(), onRead)
-              inside = false
-              if (c !== undefined) {
-                cancel = c
-                return
-              }
-              const r = early as ReadResult | null
-              early = null
-              if (r === null || !take(r)) return
-              continue
-            }
-            case "NotYourTurn":
-              // Pipelined behind a response still being read: the Effect-level path waits its turn.
-              return resume(this.finalHeadSteps(ex, interim, wait))
-            case "Error":
-              return resume(Effect.fail(this.parseError(ev.error, ex)))
-            case "Lost":
-              return resume(Effect.fail(this.lost(ex, ev.reason)))
-            default:
-              continue
+          if (ev._tag !== "NeedData") {
+            const done = onEvent(ev)
+            if (done !== undefined) return resume(done)
+            continue
           }
+          inside = true
+          early = null
+          const c = readWith(wait(), onRead)
+          inside = false
+          if (c !== undefined) {
+            cancel = c
+            return
+          }
+          const r = early as ReadResult | null
+          early = null
+          if (r === null || !take(r)) return
         }
       }
       step()
@@ -324,6 +253,46 @@ export class Wire {
         cancel = undefined
         c?.()
       })
+    })
+  }
+
+  /**
+   * Reads `ex`'s body on callback-level reads ({@link pumpWith}): each Data event's bytes go to
+   * `onData`, which returns whether it wants more. Resolves with {@link STOP} when `onData` said
+   * no, or with the event that ended the loop (End, or an error-like event for the caller to
+   * report).
+   */
+  bodyWith(
+    ex: Exchange,
+    wait: () => ReadTimeout | undefined,
+    onData: (bytes: Uint8Array) => boolean
+  ): Effect.Effect<typeof STOP | Exclude<ConnectionEvent, DataEvent | { readonly _tag: "NeedData" }>, ConnectionReset | RemoteDisconnected | TimeoutError> {
+    return this.pumpWith<typeof STOP | Exclude<ConnectionEvent, DataEvent | { readonly _tag: "NeedData" }>, never>(ex, wait, (ev) =>
+      ev._tag === "Data" ? (onData(ev.bytes) ? undefined : Effect.succeed(STOP)) : Effect.succeed(ev))
+  }
+
+  /** {@link finalHead} on callback-level reads ({@link pumpWith}): one `Effect.async` until the final head. */
+  private headWith(
+    ex: Exchange,
+    interim: Array<InterimResponse> | undefined,
+    wait: () => ReadTimeout | undefined
+  ): Effect.Effect<HeadEvent, Http1Error> {
+    return this.pumpWith<HeadEvent, Http1Error>(ex, wait, (ev) => {
+      switch (ev._tag) {
+        case "Head":
+          if (!ev.interim) return Effect.succeed(ev)
+          interim?.push({ status: ev.status, reason: ev.reason, headers: Headers.fromRaw(ev.headers) })
+          return undefined
+        case "NotYourTurn":
+          // Pipelined behind a response still being read: the Effect-level path waits its turn.
+          return this.finalHeadSteps(ex, interim, wait)
+        case "Error":
+          return Effect.fail(this.parseError(ev.error, ex))
+        case "Lost":
+          return Effect.fail(this.lost(ex, ev.reason))
+        default:
+          return undefined
+      }
     })
   }
 
