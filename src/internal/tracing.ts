@@ -10,6 +10,7 @@
  * client's `tracing: false` / the request's `tracing: false` (then nothing here runs at all).
  */
 import { currentRedactedNames } from "@effect/platform/Headers"
+import { toHeaders } from "@effect/platform/HttpTraceContext"
 import { Effect, FiberRef, type Tracer } from "effect"
 import type { Headers } from "../Headers.js"
 import type { ParsedUrl } from "../protocol/url.js"
@@ -46,11 +47,10 @@ export interface TraceFields {
   readonly lines: string
 }
 
-/** W3C `traceparent` and Zipkin `b3` for `span`, as `@effect/platform`'s `HttpTraceContext.toHeaders`. */
+/** W3C `traceparent` and Zipkin `b3` for `span`, from `@effect/platform`'s `HttpTraceContext.toHeaders`. */
 export const traceFields = (span: Tracer.Span): TraceFields => {
-  const traceparent = `00-${span.traceId}-${span.spanId}-${span.sampled ? "01" : "00"}`
-  const b3 = `${span.traceId}-${span.spanId}-${span.sampled ? "1" : "0"}${span.parent._tag === "Some" ? `-${span.parent.value.spanId}` : ""}`
-  return { pairs: [["traceparent", traceparent], ["b3", b3]], lines: `traceparent: ${traceparent}\r\nb3: ${b3}\r\n` }
+  const { b3, traceparent } = toHeaders(span)
+  return { pairs: [["traceparent", traceparent!], ["b3", b3!]], lines: `traceparent: ${traceparent}\r\nb3: ${b3}\r\n` }
 }
 
 const PROPAGATED = new Set(["traceparent", "b3"])
